@@ -1,0 +1,86 @@
+import { defineConfig, devices } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+// Two servers, each on a loopback port picked here, each with its own
+// in-memory database: one with the default token lifetime, one with a 3 s
+// lifetime for the expiry story.
+function freePort(): number {
+  const script =
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
+  return Number(execFileSync(process.execPath, ["-e", script]).toString().trim());
+}
+
+// Picked once: Playwright loads this file again in each worker, and the
+// workers must see the ports the servers were started on.
+process.env.E2E_PORT ??= String(freePort());
+process.env.E2E_SHORT_PORT ??= String(freePort());
+const port = Number(process.env.E2E_PORT);
+const shortPort = Number(process.env.E2E_SHORT_PORT);
+
+const root = path.resolve(__dirname, "..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+const binary = process.env.AUTHBRIDGE_BIN ?? path.join(targetDir, "debug", "authbridge");
+const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site");
+
+function server(listenPort: number, extraEnv: Record<string, string>) {
+  return {
+    command: binary,
+    cwd: root,
+    url: `http://127.0.0.1:${listenPort}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${listenPort}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      LEPTOS_OUTPUT_NAME: "authbridge",
+      AUTHBRIDGE_ENV: "development",
+      AUTHBRIDGE_DATABASE_URL: "mem://",
+      SECRET_KEY: "end2end-secret-0123456789abcdef-0123456789",
+      RUST_LOG: "warn",
+      ...extraEnv,
+    },
+  };
+}
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: process.env.CI ? 1 : 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: [
+    server(port, {}),
+    server(shortPort, { AUTHBRIDGE_ACCESS_TTL: "3s", AUTHBRIDGE_JWT_LEEWAY: "0s" }),
+  ],
+});
+

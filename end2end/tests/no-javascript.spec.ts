@@ -1,0 +1,39 @@
+import { expect, test } from "@playwright/test";
+import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+
+test.use({ javaScriptEnabled: false });
+
+test("without JavaScript: register, log out, wrong password, log in to next", async ({ page }) => {
+  const name = uniqueName("nojs");
+  const register = new RegisterPage(page, false);
+  const home = new HomePage(page, false);
+  const login = new LoginPage(page, false);
+
+  await register.goto();
+  await register.register(name, PASSWORD);
+  await home.expectGreets(name);
+
+  await home.logOut();
+  await expect(page).toHaveURL(/\/login\?reason=logged_out$/);
+  await expect(login.flash()).toHaveText("You have been logged out.");
+
+  await page.goto("/?tab=nojs");
+  await expect(page).toHaveURL(/\/login\?next=.*reason=required$/);
+
+  await login.logIn(name, "wrong password!");
+  await expect(login.error()).toHaveText("Incorrect username or password.");
+
+  await login.logIn(name, PASSWORD);
+  await expect(page).toHaveURL(/\/\?tab=nojs$/);
+  await home.expectGreets(name);
+});
+
+test("without JavaScript: bad registration input is explained on the form", async ({ page }) => {
+  const register = new RegisterPage(page, false);
+  await register.goto();
+  await register.register("ab", PASSWORD);
+  await expect(register.error()).toHaveText("Usernames must be at least 3 characters long.");
+
+  await register.register(uniqueName("ok"), "short");
+  await expect(register.error()).toHaveText("Passwords must be at least 8 characters long.");
+});

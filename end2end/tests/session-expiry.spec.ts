@@ -1,0 +1,27 @@
+import { expect, test } from "@playwright/test";
+import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+
+// This server issues tokens that live 3 s.
+test.use({ baseURL: `http://127.0.0.1:${process.env.E2E_SHORT_PORT}` });
+
+test("an expired session lands on login with the expired message and returns to next", async ({ page }) => {
+  const name = uniqueName("exp");
+  const register = new RegisterPage(page);
+  const home = new HomePage(page);
+  await register.goto();
+  await register.register(name, PASSWORD);
+  await home.expectGreets(name);
+
+  await page.waitForTimeout(4_000);
+  await page.goto("/?from=expiry");
+
+  await expect(page).toHaveURL(/\/login\?next=.*reason=expired$/);
+  const login = new LoginPage(page);
+  await expect(login.flash()).toHaveText("Your session has expired, please log in again.");
+  await expect(page.locator("body")).not.toContainText(`Hello, ${name}`);
+
+  await login.ready();
+  await login.logIn(name, PASSWORD);
+  await expect(page).toHaveURL(/\/\?from=expiry$/);
+  await home.expectGreets(name);
+});

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing authbridge needs, and only what is missing:
+# the wasm target, cargo-leptos, wasm-bindgen-cli (at the version in Cargo.lock),
+# Debian's Chromium (for the Playwright tests) and the npm packages of end2end/.
+# Safe to run again: each step checks first, so a prepared machine takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_browser=${1:-}
+CARGO_LEPTOS_VERSION=0.3.11
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+
+step() { printf '==> %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (once per machine, about 15-20 minutes)"
+  # --ignore-rust-version: a dependency declares a newer rustc than this toolchain;
+  # no_downloads: cargo-leptos must not fetch tools from outside the registries.
+  cargo install cargo-leptos --locked --ignore-rust-version --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must equal the wasm-bindgen crate)"
+  # Not --locked: its lock file names a yanked crate version.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ "$want_browser" = "--browser" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Debian's chromium"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    step "installing the end2end npm packages (Playwright uses Debian's chromium, never its own download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+fi

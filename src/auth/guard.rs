@@ -1,0 +1,158 @@
+//! The one place where the access token is read.
+//!
+//! [`session_layer`] runs on every request: it verifies the access cookie once
+//! and stores the outcome as a [`Session`] in the request extensions, where SSR
+//! and server functions alike read it ([`current_session`]). For the protected
+//! pages it also answers unauthenticated HTML requests itself, with a 303 to
+//! the login page, so no protected content is ever rendered for them.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+
+use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE};
+use crate::auth::jwt::TokenError;
+use crate::auth::{LoginReason, PublicUser, login_url};
+use crate::server::AppState;
+
+/// Pages that need a logged-in user.
+pub const PROTECTED_PAGES: &[&str] = &["/"];
+
+/// Who is making this request, as far as the access cookie tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// A valid access token for this user.
+    User(PublicUser),
+    /// No valid token; the reason picks the login page's message.
+    Anonymous(LoginReason),
+}
+
+impl Session {
+    /// The user, if logged in.
+    pub fn user(&self) -> Option<&PublicUser> {
+        match self {
+            Self::User(user) => Some(user),
+            Self::Anonymous(_) => None,
+        }
+    }
+}
+
+/// What the cookies said, and whether a stale access cookie should be removed.
+struct Inspection {
+    session: Session,
+    clear_access: bool,
+}
+
+fn inspect(state: &AppState, jar: &CookieJar) -> Inspection {
+    let had_session = jar.get(MARKER_COOKIE).is_some();
+    let Some(token) = jar.get(ACCESS_COOKIE).map(|c| c.value()) else {
+        let reason = if had_session {
+            LoginReason::Expired
+        } else {
+            LoginReason::Required
+        };
+        return Inspection {
+            session: Session::Anonymous(reason),
+            clear_access: false,
+        };
+    };
+    match state.jwt.verify(token) {
+        Ok(claims) => Inspection {
+            session: Session::User(PublicUser {
+                id: claims.sub,
+                name: claims.name,
+            }),
+            clear_access: false,
+        },
+        Err(TokenError::Expired) => Inspection {
+            session: Session::Anonymous(LoginReason::Expired),
+            clear_access: true,
+        },
+        Err(TokenError::Invalid) => {
+            tracing::debug!("refused an invalid access token");
+            Inspection {
+                session: Session::Anonymous(LoginReason::Required),
+                clear_access: true,
+            }
+        }
+    }
+}
+
+/// Axum middleware: verifies the access cookie once per request, records the
+/// [`Session`], and redirects unauthenticated requests for protected pages.
+pub async fn session_layer(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Inspection {
+        session,
+        clear_access,
+    } = inspect(&state, &jar);
+    let protected = is_protected_page(&req);
+    if protected && session.user().is_none() {
+        let Session::Anonymous(reason) = session else {
+            unreachable!("checked above")
+        };
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        let mut response = see_other(&login_url(&target, reason));
+        append_removals(
+            &state,
+            &mut response,
+            clear_access,
+            reason == LoginReason::Expired,
+        );
+        return response;
+    }
+
+    req.extensions_mut().insert(session);
+    let mut response = next.run(req).await;
+    append_removals(&state, &mut response, clear_access, false);
+    if protected {
+        // A protected page must not come back from a cache after logout.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+fn is_protected_page(req: &Request) -> bool {
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && PROTECTED_PAGES.contains(&req.uri().path())
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn append_removals(state: &AppState, response: &mut Response, access: bool, marker: bool) {
+    let names = [(access, ACCESS_COOKIE), (marker, MARKER_COOKIE)];
+    for (_, name) in names.into_iter().filter(|(remove, _)| *remove) {
+        if let Ok(value) = HeaderValue::from_str(&state.cookies.removal(name).to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// The session recorded by [`session_layer`] for the request being served
+/// (SSR or server function). Anonymous if the layer did not run.
+pub fn current_session() -> Session {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+        .unwrap_or(Session::Anonymous(LoginReason::Required))
+}

@@ -1,0 +1,118 @@
+//! Authentication: rules shared by browser and server, and (with `ssr`) the
+//! server-only pieces — tokens, password hashing, cookies and the request guard.
+
+pub mod next_path;
+pub mod password_rules;
+pub mod username;
+
+#[cfg(feature = "ssr")]
+pub mod cookie;
+#[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod jwt;
+#[cfg(feature = "ssr")]
+pub mod password;
+
+use serde::{Deserialize, Serialize};
+
+/// What the pages may know about the logged-in user. Holds no token or hash,
+/// so it is safe to serialize into hydration data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicUser {
+    /// Stable user id (the JWT `sub`).
+    pub id: String,
+    /// Username as the user registered it.
+    pub name: String,
+}
+
+/// Why the login page is shown; chooses the flash message, carried as `?reason=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginReason {
+    /// A protected page was asked for without a session.
+    Required,
+    /// The session's access token ran out.
+    Expired,
+    /// The user pressed "Log out".
+    LoggedOut,
+}
+
+impl LoginReason {
+    /// The value used in the `reason` query parameter.
+    pub fn as_query(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Expired => "expired",
+            Self::LoggedOut => "logged_out",
+        }
+    }
+
+    /// Reads the `reason` query parameter; unknown values show no message.
+    pub fn from_query(value: &str) -> Option<Self> {
+        match value {
+            "required" => Some(Self::Required),
+            "expired" => Some(Self::Expired),
+            "logged_out" => Some(Self::LoggedOut),
+            _ => None,
+        }
+    }
+
+    /// The flash message shown above the login form.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Required => "Please log in.",
+            Self::Expired => "Your session has expired, please log in again.",
+            Self::LoggedOut => "You have been logged out.",
+        }
+    }
+}
+
+/// Builds `/login?next=...&reason=...`, percent-encoding `next`.
+pub fn login_url(next: &str, reason: LoginReason) -> String {
+    let mut url = String::from("/login?");
+    if next != "/" {
+        url.push_str("next=");
+        url.extend(next.bytes().map(encode_query_byte));
+        url.push('&');
+    }
+    url.push_str("reason=");
+    url.push_str(reason.as_query());
+    url
+}
+
+fn encode_query_byte(b: u8) -> String {
+    if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+        (b as char).to_string()
+    } else {
+        format!("%{b:02X}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_url_encodes_next_and_names_reason() {
+        assert_eq!(
+            login_url("/", LoginReason::Required),
+            "/login?reason=required"
+        );
+        assert_eq!(
+            login_url("/a b?c=d&e", LoginReason::Expired),
+            "/login?next=/a%20b%3Fc%3Dd%26e&reason=expired"
+        );
+    }
+
+    #[test]
+    fn reason_round_trips_through_query() {
+        for r in [
+            LoginReason::Required,
+            LoginReason::Expired,
+            LoginReason::LoggedOut,
+        ] {
+            assert_eq!(LoginReason::from_query(r.as_query()), Some(r));
+        }
+        assert_eq!(LoginReason::from_query("<script>"), None);
+    }
+}

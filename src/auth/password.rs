@@ -1,0 +1,282 @@
+//! Password hashing with Argon2id at the OWASP parameters (19 MiB, t=2, p=1),
+//! stored as PHC strings so each hash carries its own parameters.
+//!
+//! Hashing is CPU- and memory-heavy by design, so it runs on the blocking pool
+//! behind a semaphore: at most `permits` hashes run at once (bounding memory
+//! to permits x 19 MiB), the rest wait up to a timeout and then get "busy".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{
+    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+/// Argon2 memory cost in KiB (19 MiB, OWASP's first recommended setting).
+pub const MEMORY_KIB: u32 = 19 * 1024;
+/// Argon2 passes over memory.
+pub const ITERATIONS: u32 = 2;
+/// Argon2 lanes.
+pub const PARALLELISM: u32 = 1;
+
+/// A PHC-format password hash. Deliberately neither `Serialize` nor a
+/// revealing `Debug`: it must not reach a response or a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string read from the store.
+    pub fn from_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    /// The PHC string, for the store.
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// The password matches and the hash uses current parameters.
+    Yes,
+    /// The password matches; the hash used old parameters and this is its
+    /// replacement, to be stored.
+    YesRehashed(PasswordHash),
+    /// Wrong password (or no such user).
+    No,
+}
+
+/// Why hashing did not produce an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// No hashing slot became free within the queue timeout.
+    #[error("password hashing queue is full")]
+    Busy,
+    /// The stored hash could not be parsed, or hashing itself failed.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Hashes and verifies passwords off the async runtime, a bounded number at once.
+#[derive(Clone)]
+pub struct Hasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    queue_timeout: Duration,
+    /// A hash of a random password, verified against when the user does not
+    /// exist, so that "no such user" costs the same as "wrong password".
+    dummy: PasswordHash,
+}
+
+impl Hasher {
+    /// A hasher with OWASP parameters allowing `permits` hashes at once.
+    pub fn new(permits: usize, queue_timeout: Duration) -> Result<Self, HashError> {
+        let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        Self::with_params(params, permits, queue_timeout)
+    }
+
+    fn with_params(
+        params: Params,
+        permits: usize,
+        queue_timeout: Duration,
+    ) -> Result<Self, HashError> {
+        let dummy_password = uuid::Uuid::new_v4().to_string();
+        let dummy = hash_blocking(&params, &dummy_password)?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            queue_timeout,
+            dummy,
+        })
+    }
+
+    /// Hashes a new password with a fresh random salt.
+    pub async fn hash(&self, password: String) -> Result<PasswordHash, HashError> {
+        let params = self.params.clone();
+        self.run(move || hash_blocking(&params, &password)).await
+    }
+
+    /// Checks `password` against `stored`, or against the dummy hash when the
+    /// user does not exist (`None`), which then always answers [`Verified::No`].
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<PasswordHash>,
+    ) -> Result<Verified, HashError> {
+        let exists = stored.is_some();
+        let target = stored.unwrap_or_else(|| self.dummy.clone());
+        let params = self.params.clone();
+        let outcome = self
+            .run(move || verify_blocking(&params, &password, &target))
+            .await?;
+        Ok(if exists { outcome } else { Verified::No })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Busy)?
+            .map_err(|_| HashError::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_blocking(params: &Params, password: &str) -> Result<PasswordHash, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2(params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| PasswordHash(h.to_string()))
+        .map_err(|e| HashError::Failed(e.to_string()))
+}
+
+fn verify_blocking(
+    params: &Params,
+    password: &str,
+    stored: &PasswordHash,
+) -> Result<Verified, HashError> {
+    let parsed = PhcHash::new(&stored.0).map_err(|e| HashError::Failed(e.to_string()))?;
+    // The stored string's own parameters are used for verification.
+    if Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return Ok(Verified::No);
+    }
+    if is_current(params, &parsed) {
+        Ok(Verified::Yes)
+    } else {
+        hash_blocking(params, password).map(Verified::YesRehashed)
+    }
+}
+
+fn is_current(params: &Params, parsed: &PhcHash<'_>) -> bool {
+    parsed.algorithm == Algorithm::Argon2id.ident()
+        && Params::try_from(parsed).is_ok_and(|p| {
+            p.m_cost() == params.m_cost()
+                && p.t_cost() == params.t_cost()
+                && p.p_cost() == params.p_cost()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher() -> Hasher {
+        Hasher::new(2, Duration::from_secs(30)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hash_is_argon2id_phc_with_owasp_parameters() {
+        let hash = hasher().hash("correct horse".into()).await.unwrap();
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_phc()
+        );
+    }
+
+    #[tokio::test]
+    async fn right_password_verifies_wrong_one_does_not() {
+        let h = hasher();
+        let hash = h.hash("correct horse".into()).await.unwrap();
+        assert_eq!(
+            h.verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            h.verify("wrong horse".into(), Some(hash)).await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn same_password_gets_different_salts() {
+        let h = hasher();
+        let a = h.hash("same password".into()).await.unwrap();
+        let b = h.hash("same password".into()).await.unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn missing_user_is_refused_even_with_the_dummy_password() {
+        let h = hasher();
+        assert_eq!(
+            h.verify("anything at all".into(), None).await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn obsolete_parameters_are_rehashed_on_login() {
+        let weak = Hasher::with_params(
+            Params::new(1024, 1, 1, None).unwrap(),
+            1,
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        let old = weak.hash("correct horse".into()).await.unwrap();
+        match hasher()
+            .verify("correct horse".into(), Some(old))
+            .await
+            .unwrap()
+        {
+            Verified::YesRehashed(new) => assert!(new.as_phc().contains("m=19456,t=2,p=1")),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn garbage_hash_is_an_error_not_a_panic() {
+        let result = hasher()
+            .verify(
+                "pw".into(),
+                Some(PasswordHash::from_phc("not-a-hash".into())),
+            )
+            .await;
+        assert!(matches!(result, Err(HashError::Failed(_))));
+    }
+
+    #[tokio::test]
+    async fn full_queue_answers_busy_after_the_timeout() {
+        let h = Hasher::new(1, Duration::from_millis(50)).unwrap();
+        let _held = h.permits.clone().acquire_owned().await.unwrap();
+        assert!(matches!(
+            h.hash("password1".into()).await,
+            Err(HashError::Busy)
+        ));
+    }
+
+    #[test]
+    fn debug_hides_the_hash() {
+        let shown = format!("{:?}", PasswordHash::from_phc("$argon2id$secret".into()));
+        assert!(!shown.contains("argon2id"));
+    }
+}

@@ -1,0 +1,68 @@
+//! The error a server function hands back to the page.
+//!
+//! Every variant carries a fixed, user-facing message and nothing else: the
+//! value travels to the browser (as JSON, or base64 in the URL of a plain form
+//! post) and is shown next to the form, so it must never hold internal detail,
+//! and a crafted URL must not be able to put arbitrary text on our pages.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::password_rules::PasswordError;
+use crate::auth::username::UsernameError;
+
+/// What went wrong with a login, registration or session request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Unknown user or wrong password; deliberately one message for both.
+    #[error("Incorrect username or password.")]
+    InvalidCredentials,
+    /// The username breaks a rule of [`crate::auth::username`].
+    #[error("{0}")]
+    Username(UsernameError),
+    /// The password breaks a rule of [`crate::auth::password_rules`].
+    #[error("{0}")]
+    Password(PasswordError),
+    /// Registration with a name that exists already (case-insensitively).
+    #[error("That username is already taken.")]
+    UsernameTaken,
+    /// The request needs a logged-in user and has none.
+    #[error("Please log in.")]
+    NotLoggedIn,
+    /// Too many password checks are queued; the client may retry shortly.
+    #[error("The server is busy, please try again in a moment.")]
+    Busy,
+    /// The request itself could not be read (missing or malformed fields).
+    #[error("The form could not be read, please try again.")]
+    BadRequest,
+    /// A fault on our side; the detail is in the server log only.
+    #[error("Something went wrong on our side, please try again.")]
+    Internal,
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with, in one place for every route.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::Username(_) | Self::Password(_) | Self::BadRequest => 400,
+            Self::InvalidCredentials | Self::NotLoggedIn => 401,
+            Self::UsernameTaken => 409,
+            Self::Busy => 503,
+            Self::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => Self::BadRequest,
+            _ => Self::Internal,
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! authbridge: the login and token authority.
+//!
+//! One crate, two builds: with `ssr` it is the axum server (see `main.rs`);
+//! with `hydrate` it is the WebAssembly that takes over the server-rendered
+//! pages in the browser ([`hydrate`] is its entry point).
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: hydrates the server-rendered body.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

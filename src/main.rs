@@ -1,0 +1,33 @@
+//! Server entry point: settings, logging, then [`authbridge::server::run`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use authbridge::config::Settings;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; its variables never override the real environment.
+    let dotenv = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    if let Err(e) = &dotenv
+        && !e.not_found()
+    {
+        tracing::warn!(error = %e, "could not read .env");
+    }
+
+    let settings = Settings::parse();
+    match authbridge::server::run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

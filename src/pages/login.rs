@@ -1,0 +1,53 @@
+//! `/login`: the login form, with `?next=` and the flash message of `?reason=`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::form::{FormError, SubmitButton};
+use super::remember;
+use crate::api::Login;
+use crate::auth::LoginReason;
+use crate::auth::next_path::safe_next;
+
+/// The login page. Works as a plain form post without JavaScript.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = Memo::new(move |_| safe_next(query.read().get("next").as_deref()));
+    let flash = move || {
+        let reason = query.read().get("reason")?;
+        LoginReason::from_query(&reason).map(LoginReason::message)
+    };
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+
+    let username = NodeRef::new();
+    let remember_box = NodeRef::new();
+    remember::restore(username, remember_box);
+    remember::save_on_submit(action);
+
+    view! {
+        <section class="card">
+            <h1>"Log in"</h1>
+            {move || flash().map(|m| view! { <p class="flash" role="status">{m}</p> })}
+            <ActionForm action=action attr:id="login-form">
+                <input type="hidden" name="next" value=next/>
+                <label>
+                    "Username"
+                    <input name="username" autocomplete="username" required node_ref=username/>
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="current-password" required/>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="remember" node_ref=remember_box/>
+                    "Remember my username"
+                </label>
+                <FormError error/>
+                <SubmitButton pending=action.pending() idle="Log in" busy="Logging in…"/>
+            </ActionForm>
+            <p class="alt">"No account yet? " <a href="/register">"Register"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per page.
+
+mod form;
+mod home;
+mod login;
+mod not_found;
+mod register;
+mod remember;
+
+pub use home::HomePage;
+pub use login::LoginPage;
+pub use not_found::NotFound;
+pub use register::RegisterPage;

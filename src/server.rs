@@ -1,0 +1,197 @@
+//! Server assembly: state built once from settings, the router built from
+//! state, and serving from a given listener so tests can bind port 0.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::app::{App, shell};
+use crate::auth::cookie::CookiePolicy;
+use crate::auth::guard;
+use crate::auth::jwt::{JwtKeys, JwtSettings};
+use crate::auth::password::{HashError, Hasher};
+use crate::config::{ConfigError, SecretSource, Settings};
+use crate::db::{Store, StoreError};
+
+/// Largest request body accepted, in bytes. Big enough that an oversized form
+/// field reaches validation and gets a clear message.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Everything a request handler needs; cloned per request (all fields are cheap).
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos' own options (site root, address, output name).
+    pub leptos: LeptosOptions,
+    /// The user store.
+    pub store: Store,
+    /// Token signing and verification.
+    pub jwt: Arc<JwtKeys>,
+    /// Bounded password hashing.
+    pub hasher: Hasher,
+    /// How our cookies are built.
+    pub cookies: CookiePolicy,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The hasher could not be set up.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The signing key could not be built.
+    #[error("signing key: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    /// Leptos' configuration could not be read.
+    #[error("leptos configuration: {0}")]
+    Leptos(String),
+    /// The listening socket could not be opened.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// Checks the settings, opens the store and builds the keys: every fault
+    /// in configuration shows here, before the first request.
+    pub async fn build(settings: &Settings, leptos: LeptosOptions) -> Result<Self, StartupError> {
+        let (secret, source) = settings.signing_secret()?;
+        if source == SecretSource::Generated {
+            tracing::warn!(
+                "SECRET_KEY is not set: using a random secret for this run (development only); \
+                 sessions end when the server restarts and peers cannot verify tokens"
+            );
+        }
+        let jwt = JwtKeys::new(JwtSettings {
+            secret: &secret,
+            issuer: &settings.jwt_issuer,
+            audience: &settings.jwt_audience,
+            ttl: settings.access_ttl,
+            leeway: settings.jwt_leeway,
+        })?;
+        let store = Store::open(&settings.database_url).await?;
+        let hasher = Hasher::new(settings.hash_permits(), settings.hash_queue_timeout)?;
+        let cookies = CookiePolicy {
+            secure: settings.cookie_secure(leptos.site_addr),
+        };
+        Ok(Self {
+            leptos,
+            store,
+            jwt: Arc::new(jwt),
+            hasher,
+            cookies,
+        })
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    register_server_fns();
+    let routes = generate_route_list(App);
+    let options = state.leptos.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::session_layer,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    // Path only: no headers (cookies) and no query string.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Registers the server functions by hand as well: `inventory` may miss them
+/// when the library is linked into a test binary that does not name them.
+fn register_server_fns() {
+    use crate::api::{CurrentUser, Login, Logout, Register};
+    leptos::server_fn::axum::register_explicit::<Login>();
+    leptos::server_fn::axum::register_explicit::<Register>();
+    leptos::server_fn::axum::register_explicit::<Logout>();
+    leptos::server_fn::axum::register_explicit::<CurrentUser>();
+}
+
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.store.is_healthy().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Runs the server with the given settings until Ctrl-C or SIGTERM.
+pub async fn run(settings: Settings) -> Result<(), StartupError> {
+    let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
+    let leptos = conf.leptos_options;
+    let addr = leptos.site_addr;
+    let state = AppState::build(&settings, leptos).await?;
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(env = ?settings.env, "authbridge listening on http://{local}");
+    println!("authbridge is running: open http://{local}/register");
+    serve(listener, router(state), shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
