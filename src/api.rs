@@ -114,10 +114,10 @@ mod ssr {
             tracing::warn!(username = %shown, "login failed");
             return Err(AppError::InvalidCredentials);
         };
-        if let Verified::YesRehashed(hash) = verified {
-            if let Err(e) = state.store.set_password_hash(&user.id, &hash).await {
-                tracing::warn!(error = %e, "could not store the upgraded password hash");
-            }
+        if let Verified::YesRehashed(hash) = verified
+            && let Err(e) = state.store.set_password_hash(&user.id, &hash).await
+        {
+            tracing::warn!(error = %e, "could not store the upgraded password hash");
         }
 
         let public = PublicUser {

@@ -2,79 +2,15 @@
 //! held by another process is a clear error (never a hang), and the schema can
 //! be applied again and again.
 
+mod server_process;
+
 use std::io::Read;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use server_process::{agent, free_port, open_with_retry, start_server, store_url, wait_healthy};
 
 use authbridge::auth::username::Username;
 use authbridge::db::{Store, StoreError};
-
-const SECRET: &str = "durability-test-secret-0123456789abcdef";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn store_url(dir: &std::path::Path) -> String {
-    format!("surrealkv://{}?sync=every", dir.join("db").display())
-}
-
-fn start_server(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_authbridge"))
-        .env("AUTHBRIDGE_DATABASE_URL", url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SECRET_KEY", SECRET)
-        .env("AUTHBRIDGE_ENV", "development")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("server binary starts")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-/// Polls `/healthz` instead of sleeping a fixed time.
-fn wait_healthy(agent: &ureq::Agent, port: u16, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("server exited early with {status}");
-        }
-        if let Ok(reply) = agent.get(format!("http://127.0.0.1:{port}/healthz")).call()
-            && reply.status() == 200
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("server did not become healthy within 30 s");
-}
-
-async fn open_with_retry(url: &str) -> Store {
-    // The lock of a killed process is free at once, but give the OS a moment.
-    let mut last = None;
-    for _ in 0..50 {
-        match Store::open(url).await {
-            Ok(store) => return store,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("store did not reopen: {last:?}");
-}
 
 #[tokio::test]
 async fn acknowledged_registration_survives_kill_dash_nine() {

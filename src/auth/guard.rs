@@ -93,10 +93,7 @@ pub async fn session_layer(
         clear_access,
     } = inspect(&state, &jar);
     let protected = is_protected_page(&req);
-    if protected && session.user().is_none() {
-        let Session::Anonymous(reason) = session else {
-            unreachable!("checked above")
-        };
+    if protected && let Session::Anonymous(reason) = session {
         let target = req
             .uri()
             .path_and_query()
