@@ -19,13 +19,13 @@ pub async fn login(
     remember: Option<String>,
 ) -> Result<(), AppError> {
     let _ = remember;
-    ssr::respond(ssr::login(username, password, next).await)
+    ssr::login(username, password, next).await
 }
 
 /// Creates an account, logs it in and redirects home.
 #[server(prefix = "/auth", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
-    ssr::respond(ssr::register(username, password).await)
+    ssr::register(username, password).await
 }
 
 /// Ends the session in this browser and redirects to the login page.
@@ -39,14 +39,13 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/auth", endpoint = "me")]
 pub async fn current_user() -> Result<PublicUser, AppError> {
     let user = crate::auth::guard::current_session().user().cloned();
-    ssr::respond(user.ok_or(AppError::NotLoggedIn))
+    user.ok_or(AppError::NotLoggedIn)
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use axum::http::header::{ACCEPT, SET_COOKIE};
-    use axum::http::request::Parts;
-    use axum::http::{HeaderValue, StatusCode};
+    use axum::http::HeaderValue;
+    use axum::http::header::SET_COOKIE;
     use axum_extra::extract::cookie::Cookie;
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
@@ -60,29 +59,6 @@ mod ssr {
     use crate::db::StoreError;
     use crate::error::AppError;
     use crate::server::AppState;
-
-    /// Sets the HTTP status for an error, unless the request is a plain HTML
-    /// form post: leptos answers those with a redirect back to the form, which
-    /// a 4xx status would break.
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result {
-            let plain_form = use_context::<Parts>()
-                .and_then(|p| {
-                    p.headers
-                        .get(ACCEPT)?
-                        .to_str()
-                        .ok()
-                        .map(|v| v.contains("text/html"))
-                })
-                .unwrap_or(false);
-            if let (false, Some(options)) = (plain_form, use_context::<ResponseOptions>()) {
-                options.set_status(
-                    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                );
-            }
-        }
-        result
-    }
 
     pub async fn login(
         username: String,

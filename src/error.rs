@@ -66,3 +66,43 @@ impl FromServerFnError for AppError {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+pub use ssr::server_fn_error_status;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use axum::body::{Body, to_bytes};
+    use axum::extract::Request;
+    use axum::http::StatusCode;
+    use axum::middleware::Next;
+    use axum::response::Response;
+    use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+    use super::AppError;
+
+    /// Our error bodies are a few bytes of JSON; anything larger is not ours.
+    const MAX_ERROR_BODY: usize = 16 * 1024;
+
+    /// Axum middleware: leptos answers every server-function error with 500;
+    /// this gives each [`AppError`] its real status from [`AppError::status`],
+    /// the only place statuses are chosen. Plain form posts are redirects
+    /// (leptos carries the error in the URL) and pass through untouched.
+    pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
+        let response = next.run(req).await;
+        if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+            || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+        {
+            return response;
+        }
+
+        let (mut parts, body) = response.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+            return Response::from_parts(parts, Body::empty());
+        };
+        if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+            parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    }
+}

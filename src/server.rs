@@ -114,6 +114,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            crate::error::server_fn_error_status,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::session_layer,
