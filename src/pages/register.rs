@@ -15,16 +15,29 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card">
             <h1>"Create an account"</h1>
             <ActionForm action=action attr:id="register-form">
-                <label>
-                    "Username"
-                    <input name="username" autocomplete="username" required/>
-                    <small>"3–32 letters, digits, '_', '.' or '-'"</small>
-                </label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="new-password" required/>
-                    <small>"8–128 characters"</small>
-                </label>
+                <div class="field">
+                    <label for="register-username">"Username"</label>
+                    <input
+                        id="register-username"
+                        name="username"
+                        autocomplete="username"
+                        required
+                        aria-describedby="register-username-hint"
+                    />
+                    <small id="register-username-hint">"3–32 letters, digits, '_', '.' or '-'"</small>
+                </div>
+                <div class="field">
+                    <label for="register-password">"Password"</label>
+                    <input
+                        id="register-password"
+                        type="password"
+                        name="password"
+                        autocomplete="new-password"
+                        required
+                        aria-describedby="register-password-hint"
+                    />
+                    <small id="register-password-hint">"8–128 characters"</small>
+                </div>
                 <FormError error/>
                 <SubmitButton pending=action.pending() idle="Create account" busy="Creating account…"/>
             </ActionForm>

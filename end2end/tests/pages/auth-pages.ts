@@ -21,7 +21,7 @@ export class LoginPage {
   readonly flash = () => this.page.locator(".flash");
   readonly error = () => this.form().locator(".form-error");
   readonly submit = () => this.form().getByRole("button");
-  readonly username = () => this.form().getByLabel("Username");
+  readonly username = () => this.form().getByLabel("Username", { exact: true });
   readonly remember = () => this.form().getByLabel("Remember my username");
 
   async goto(query = "") {
@@ -36,7 +36,7 @@ export class LoginPage {
 
   async logIn(username: string, password: string, opts: { remember?: boolean } = {}) {
     await this.username().fill(username);
-    await this.form().getByLabel("Password").fill(password);
+    await this.form().getByLabel("Password", { exact: true }).fill(password);
     if (opts.remember !== undefined) {
       await this.remember().setChecked(opts.remember);
     }
@@ -56,8 +56,8 @@ export class RegisterPage {
   }
 
   async register(username: string, password: string) {
-    await this.form().getByLabel("Username").fill(username);
-    await this.form().getByLabel("Password").fill(password);
+    await this.form().getByLabel("Username", { exact: true }).fill(username);
+    await this.form().getByLabel("Password", { exact: true }).fill(password);
     await this.form().getByRole("button").click();
   }
 }
