@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run   - the app on http://127.0.0.1:3000 with an on-disk store in ./data
-#   make test  - every test: Rust unit + integration tests, then Playwright in Chromium
+#   make test  - every check: fmt and clippy (both features), Rust unit + integration
+#                tests, then Playwright in Chromium
 #
 # Builds go to a target directory outside the clone, so a fresh clone on a
 # machine that built before reuses the compiled dependencies.
@@ -23,6 +24,8 @@ tools-browser:
 
 lint:
 	cargo fmt --all -- --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 
 unit:
 	cargo test --features ssr
