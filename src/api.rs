@@ -137,7 +137,7 @@ mod ssr {
         }
         set_cookie(state.cookies.removal(ACCESS_COOKIE));
         set_cookie(state.cookies.removal(MARKER_COOKIE));
-        leptos_axum::redirect(&login_url("/", LoginReason::LoggedOut));
+        leptos_axum::redirect(&login_url(None, LoginReason::LoggedOut));
     }
 
     fn start_session(state: &AppState, user: &PublicUser) -> Result<(), AppError> {

@@ -21,7 +21,7 @@ async fn home_without_session_redirects_to_login_with_please_log_in() {
         reply.status,
         StatusCode::SEE_OTHER | StatusCode::FOUND
     ));
-    assert_eq!(reply.location(), "/login?reason=required");
+    assert_eq!(reply.location(), "/login?next=/&reason=required");
     assert!(
         reply.body.is_empty(),
         "redirect carries a body: {}",
@@ -121,7 +121,7 @@ async fn expired_token_redirects_to_login_saying_session_expired() {
     let reply = app.get_page("/", Some(&cookie)).await;
 
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert_eq!(reply.location(), "/login?reason=expired");
+    assert_eq!(reply.location(), "/login?next=/&reason=expired");
     let login = app.get_page(reply.location(), None).await;
     assert!(
         login
@@ -135,7 +135,7 @@ async fn browser_that_dropped_the_expired_cookie_still_hears_expired() {
     let app = TestApp::new().await;
     // The browser removes the access cookie at Max-Age; only the marker remains.
     let reply = app.get_page("/", Some("authbridge_had_session=1")).await;
-    assert_eq!(reply.location(), "/login?reason=expired");
+    assert_eq!(reply.location(), "/login?next=/&reason=expired");
 }
 
 #[tokio::test]
@@ -193,7 +193,7 @@ async fn token_signed_with_our_secret_is_accepted_only_with_our_claims() {
     let reply = app
         .get_page("/", Some(&format!("authbridge_access={expired}")))
         .await;
-    assert_eq!(reply.location(), "/login?reason=expired");
+    assert_eq!(reply.location(), "/login?next=/&reason=expired");
 }
 
 #[tokio::test]

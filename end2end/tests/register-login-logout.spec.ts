@@ -22,7 +22,7 @@ test("a new user registers, sees the home page, logs out and logs back in", asyn
 
   // The home page is closed again.
   await page.goto("/");
-  await expect(page).toHaveURL(/\/login\?reason=required$/);
+  await expect(page).toHaveURL(/\/login\?next=\/&reason=required$/);
   await expect(login.flash()).toHaveText("Please log in.");
 
   await login.ready();

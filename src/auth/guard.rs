@@ -99,7 +99,7 @@ pub async fn session_layer(
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
-        let mut response = see_other(&login_url(&target, reason));
+        let mut response = see_other(&login_url(Some(&target), reason));
         append_removals(
             &state,
             &mut response,

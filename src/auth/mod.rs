@@ -67,12 +67,15 @@ impl LoginReason {
     }
 }
 
-/// Builds `/login?next=...&reason=...`, percent-encoding `next`.
-pub fn login_url(next: &str, reason: LoginReason) -> String {
+/// Builds `/login?next=...&reason=...`, percent-encoding `next`; without a
+/// `next` (after logout) the login leads home.
+pub fn login_url(next: Option<&str>, reason: LoginReason) -> String {
     let mut url = String::from("/login?");
-    if next != "/" {
+    if let Some(next) = next {
         url.push_str("next=");
-        url.extend(next.bytes().map(encode_query_byte));
+        for b in next.bytes() {
+            push_query_byte(&mut url, b);
+        }
         url.push('&');
     }
     url.push_str("reason=");
@@ -80,11 +83,15 @@ pub fn login_url(next: &str, reason: LoginReason) -> String {
     url
 }
 
-fn encode_query_byte(b: u8) -> String {
+/// Appends `b`, percent-encoded unless it is unreserved (RFC 3986 §2.3) or `/`.
+fn push_query_byte(url: &mut String, b: u8) {
     if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
-        (b as char).to_string()
+        url.push(char::from(b));
     } else {
-        format!("%{b:02X}")
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        url.push('%');
+        url.push(char::from(HEX[usize::from(b >> 4)]));
+        url.push(char::from(HEX[usize::from(b & 0x0F)]));
     }
 }
 
@@ -95,11 +102,15 @@ mod tests {
     #[test]
     fn login_url_encodes_next_and_names_reason() {
         assert_eq!(
-            login_url("/", LoginReason::Required),
-            "/login?reason=required"
+            login_url(Some("/"), LoginReason::Required),
+            "/login?next=/&reason=required"
         );
         assert_eq!(
-            login_url("/a b?c=d&e", LoginReason::Expired),
+            login_url(None, LoginReason::LoggedOut),
+            "/login?reason=logged_out"
+        );
+        assert_eq!(
+            login_url(Some("/a b?c=d&e"), LoginReason::Expired),
             "/login?next=/a%20b%3Fc%3Dd%26e&reason=expired"
         );
     }

@@ -28,7 +28,10 @@ pub fn HomePage() -> impl IntoView {
                 here.push('?');
                 here.push_str(search);
             }
-            navigate(&login_url(&here, LoginReason::Required), Default::default());
+            navigate(
+                &login_url(Some(&here), LoginReason::Required),
+                Default::default(),
+            );
         }
     });
 
