@@ -68,7 +68,12 @@ impl FromStr for Secret {
 
 /// Every setting of the server. `Debug` never shows the secret.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "authbridge", version, about = "Login and token authority")]
+#[command(
+    name = "authbridge",
+    version,
+    about = "Login and token authority",
+    args_override_self = true
+)]
 pub struct Settings {
     /// `development` or `production`. Defaults to `development`.
     #[arg(long, env = "AUTHBRIDGE_ENV", value_enum, default_value_t = Environment::Development)]
@@ -226,6 +231,12 @@ mod tests {
             Duration::from_secs(14 * 86_400)
         );
         assert!(Settings::try_parse_from(["authbridge", "--access-ttl", "soon"]).is_err());
+    }
+
+    #[test]
+    fn a_later_flag_overrides_an_earlier_one() {
+        let s = settings(&["--access-ttl", "1s", "--access-ttl", "2s"]);
+        assert_eq!(s.access_ttl, Duration::from_secs(2));
     }
 
     #[test]

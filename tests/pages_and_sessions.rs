@@ -73,6 +73,28 @@ async fn access_cookie_is_http_only_lax_root_and_lives_as_long_as_the_token() {
 }
 
 #[tokio::test]
+async fn production_cookies_are_secure_even_on_loopback() {
+    let app = TestApp::with_args(&["--env", "production"]).await;
+    let name = unique_name("prod");
+
+    let reply = app
+        .call(
+            "/auth/register",
+            &[("username", &name), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+
+    let cookies = reply.set_cookies();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.contains("Secure") && c.contains("HttpOnly"))
+    );
+}
+
+#[tokio::test]
 async fn token_never_appears_in_html_or_server_function_bodies() {
     let app = TestApp::new().await;
     let name = unique_name("leak");
