@@ -66,13 +66,7 @@ async fn login_is_case_insensitive_and_trims() {
     app.register(&name, PASSWORD).await;
 
     let shouted = format!("  {}  ", name.to_uppercase());
-    let reply = app
-        .call(
-            "/auth/login",
-            &[("username", &shouted), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.try_login(&shouted, PASSWORD).await;
 
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(reply.cookie("authbridge_access").is_some());
@@ -84,27 +78,9 @@ async fn wrong_password_and_unknown_user_look_exactly_alike() {
     let name = unique_name("wendy");
     app.register(&name, PASSWORD).await;
 
-    let wrong = app
-        .call(
-            "/auth/login",
-            &[("username", &name), ("password", "not the password")],
-            None,
-        )
-        .await;
-    let unknown = app
-        .call(
-            "/auth/login",
-            &[("username", "nobody_here"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
-    let malformed = app
-        .call(
-            "/auth/login",
-            &[("username", "no spaces allowed"), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let wrong = app.try_login(&name, "not the password").await;
+    let unknown = app.try_login("nobody_here", PASSWORD).await;
+    let malformed = app.try_login("no spaces allowed", PASSWORD).await;
 
     for reply in [&wrong, &unknown, &malformed] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -186,13 +162,7 @@ async fn fifty_parallel_registrations_of_one_name_make_exactly_one_user() {
             } else {
                 name
             };
-            app.call(
-                "/auth/register",
-                &[("username", &name), ("password", PASSWORD)],
-                None,
-            )
-            .await
-            .status
+            app.try_register(&name, PASSWORD).await.status
         });
     }
     let statuses: Vec<StatusCode> = tasks.join_all().await;
@@ -213,13 +183,7 @@ async fn thai_usernames_register_and_log_in() {
     let name = format!("สมชาย{}", unique_name("_"));
     app.register(&name, PASSWORD).await;
 
-    let reply = app
-        .call(
-            "/auth/login",
-            &[("username", &name), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.try_login(&name, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::OK);
 }
 
@@ -254,13 +218,7 @@ async fn bad_registration_input_gets_a_clear_error_and_stores_nothing() {
             "expected {message:?} on the form"
         );
 
-        let js = app
-            .call(
-                "/auth/register",
-                &[("username", username), ("password", password)],
-                None,
-            )
-            .await;
+        let js = app.try_register(username, password).await;
         assert_eq!(js.status, StatusCode::BAD_REQUEST, "{message}");
         assert!(js.set_cookies().is_empty());
     }
@@ -281,13 +239,7 @@ async fn missing_fields_are_a_bad_request_not_a_server_error() {
 async fn absurd_login_input_is_refused_like_a_wrong_password() {
     let app = TestApp::new().await;
     let huge = "x".repeat(1_000_000);
-    let reply = app
-        .call(
-            "/auth/login",
-            &[("username", &huge), ("password", &huge)],
-            None,
-        )
-        .await;
+    let reply = app.try_login(&huge, &huge).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.body.contains("InvalidCredentials"));
 }

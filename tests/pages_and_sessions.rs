@@ -52,13 +52,7 @@ async fn access_cookie_is_http_only_lax_root_and_lives_as_long_as_the_token() {
     let app = TestApp::new().await;
     let name = unique_name("cookie");
 
-    let reply = app
-        .call(
-            "/auth/register",
-            &[("username", &name), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.try_register(&name, PASSWORD).await;
 
     let access = reply
         .set_cookies()
@@ -77,13 +71,7 @@ async fn production_cookies_are_secure_even_on_loopback() {
     let app = TestApp::with_args(&["--env", "production"]).await;
     let name = unique_name("prod");
 
-    let reply = app
-        .call(
-            "/auth/register",
-            &[("username", &name), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.try_register(&name, PASSWORD).await;
 
     let cookies = reply.set_cookies();
     assert_eq!(cookies.len(), 2, "{cookies:?}");
@@ -98,25 +86,13 @@ async fn production_cookies_are_secure_even_on_loopback() {
 async fn token_never_appears_in_html_or_server_function_bodies() {
     let app = TestApp::new().await;
     let name = unique_name("leak");
-    let reply = app
-        .call(
-            "/auth/register",
-            &[("username", &name), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let reply = app.try_register(&name, PASSWORD).await;
     let token = reply.cookie("authbridge_access").unwrap();
     let cookie = cookie_header(&reply);
 
     let home = app.get_page("/", Some(&cookie)).await;
     let me = app.call("/auth/me", &[], Some(&cookie)).await;
-    let login = app
-        .call(
-            "/auth/login",
-            &[("username", &name), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+    let login = app.try_login(&name, PASSWORD).await;
 
     for (what, body) in [
         ("register", &reply.body),

@@ -1,12 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { signUp } from "./pages/auth-pages";
 
 test("the session cookie is HttpOnly: in the browser, but not in document.cookie", async ({ page, context }) => {
-  const name = uniqueName("cookie");
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(name, PASSWORD);
-  await new HomePage(page).expectGreets(name);
+  await signUp(page, "cookie");
 
   const cookies = await context.cookies();
   const access = cookies.find((c) => c.name === "authbridge_access");

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { HomePage, LoginPage, PASSWORD, RegisterPage, signUp, uniqueName } from "./pages/auth-pages";
 
 test("a new user registers, sees the home page, logs out and logs back in", async ({ page }) => {
   const name = uniqueName("reg");
@@ -31,11 +31,9 @@ test("a new user registers, sees the home page, logs out and logs back in", asyn
 });
 
 test("registering a taken name shows the error next to the form", async ({ page }) => {
-  const name = uniqueName("Taken");
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(name, PASSWORD);
+  const name = await signUp(page, "Taken");
   await new HomePage(page).logOut();
+  const register = new RegisterPage(page);
 
   await register.goto();
   await register.register(name.toLowerCase(), PASSWORD);

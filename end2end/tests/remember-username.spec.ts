@@ -1,13 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { HomePage, LoginPage, PASSWORD, signUp } from "./pages/auth-pages";
 
 test("remember my username keeps only the name, and pre-fills it next time", async ({ page }) => {
-  const name = uniqueName("mem");
-  const register = new RegisterPage(page);
+  const name = await signUp(page, "mem");
   const home = new HomePage(page);
   const login = new LoginPage(page);
-  await register.goto();
-  await register.register(name, PASSWORD);
   await home.logOut();
 
   await login.ready();

@@ -1,16 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { HomePage, LoginPage, PASSWORD, signUp } from "./pages/auth-pages";
 
 // This server issues tokens that live 3 s.
 test.use({ baseURL: `http://127.0.0.1:${process.env.E2E_SHORT_PORT}` });
 
 test("an expired session lands on login with the expired message and returns to next", async ({ page }) => {
-  const name = uniqueName("exp");
-  const register = new RegisterPage(page);
+  const name = await signUp(page, "exp");
   const home = new HomePage(page);
-  await register.goto();
-  await register.register(name, PASSWORD);
-  await home.expectGreets(name);
 
   await page.waitForTimeout(4_000);
   await page.goto("/?from=expiry");

@@ -1,11 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { HomePage, LoginPage, PASSWORD, signUp, uniqueName } from "./pages/auth-pages";
 
 test("a wrong password shows one error next to the form, without a reload", async ({ page }) => {
-  const name = uniqueName("wp");
-  const register = new RegisterPage(page);
-  await register.goto();
-  await register.register(name, PASSWORD);
+  const name = await signUp(page, "wp");
   await new HomePage(page).logOut();
 
   const login = new LoginPage(page);

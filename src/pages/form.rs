@@ -1,5 +1,6 @@
 //! Pieces shared by the login and registration forms.
 
+use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -25,5 +26,35 @@ pub fn SubmitButton(
         <button type="submit" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
             {move || if pending.get() { busy } else { idle }}
         </button>
+    }
+}
+
+/// A required input with its label and an optional hint, tied together by
+/// `for`/`id` and `aria-describedby` so the label is the input's name.
+#[component]
+pub fn Field(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    autocomplete: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] node_ref: NodeRef<Input>,
+) -> impl IntoView {
+    let hint_id = hint.map(|_| format!("{id}-hint"));
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type=kind
+                name=name
+                autocomplete=autocomplete
+                required
+                aria-describedby=hint_id.clone()
+                node_ref=node_ref
+            />
+            {hint.map(|text| view! { <small id=hint_id>{text}</small> })}
+        </div>
     }
 }

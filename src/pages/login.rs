@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{FormError, SubmitButton};
+use super::form::{Field, FormError, SubmitButton};
 use super::remember;
 use crate::api::Login;
 use crate::auth::LoginReason;
@@ -32,14 +32,20 @@ pub fn LoginPage() -> impl IntoView {
             {move || flash().map(|m| view! { <p class="flash" role="status">{m}</p> })}
             <ActionForm action=action attr:id="login-form">
                 <input type="hidden" name="next" value=next/>
-                <label>
-                    "Username"
-                    <input name="username" autocomplete="username" required node_ref=username/>
-                </label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="current-password" required/>
-                </label>
+                <Field
+                    id="login-username"
+                    label="Username"
+                    name="username"
+                    autocomplete="username"
+                    node_ref=username
+                />
+                <Field
+                    id="login-password"
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                />
                 <label class="check">
                     <input type="checkbox" name="remember" node_ref=remember_box/>
                     "Remember my username"

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::form::{FormError, SubmitButton};
+use super::form::{Field, FormError, SubmitButton};
 use crate::api::Register;
 
 /// The registration page. Works as a plain form post without JavaScript.
@@ -15,29 +15,21 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card">
             <h1>"Create an account"</h1>
             <ActionForm action=action attr:id="register-form">
-                <div class="field">
-                    <label for="register-username">"Username"</label>
-                    <input
-                        id="register-username"
-                        name="username"
-                        autocomplete="username"
-                        required
-                        aria-describedby="register-username-hint"
-                    />
-                    <small id="register-username-hint">"3–32 letters, digits, '_', '.' or '-'"</small>
-                </div>
-                <div class="field">
-                    <label for="register-password">"Password"</label>
-                    <input
-                        id="register-password"
-                        type="password"
-                        name="password"
-                        autocomplete="new-password"
-                        required
-                        aria-describedby="register-password-hint"
-                    />
-                    <small id="register-password-hint">"8–128 characters"</small>
-                </div>
+                <Field
+                    id="register-username"
+                    label="Username"
+                    name="username"
+                    autocomplete="username"
+                    hint="3–32 letters, digits, '_', '.' or '-'"
+                />
+                <Field
+                    id="register-password"
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="8–128 characters"
+                />
                 <FormError error/>
                 <SubmitButton pending=action.pending() idle="Create account" busy="Creating account…"/>
             </ActionForm>

@@ -156,16 +156,22 @@ impl TestApp {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
+    /// A registration as the hydrated page sends it.
+    pub async fn try_register(&self, name: &str, password: &str) -> Reply {
+        let form = [("username", name), ("password", password)];
+        self.call("/auth/register", &form, None).await
+    }
+
+    /// A login as the hydrated page sends it.
+    pub async fn try_login(&self, name: &str, password: &str) -> Reply {
+        let form = [("username", name), ("password", password)];
+        self.call("/auth/login", &form, None).await
+    }
+
     /// Registers `name` (JavaScript on) and returns the `Cookie` header value
     /// that the browser would send afterwards.
     pub async fn register(&self, name: &str, password: &str) -> String {
-        let reply = self
-            .call(
-                "/auth/register",
-                &[("username", name), ("password", password)],
-                None,
-            )
-            .await;
+        let reply = self.try_register(name, password).await;
         assert_eq!(
             reply.status,
             StatusCode::OK,

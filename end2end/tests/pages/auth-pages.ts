@@ -76,3 +76,13 @@ export class HomePage {
     await this.page.getByRole("button", { name: "Log out" }).click();
   }
 }
+
+/** Registers a fresh user through the form; ends on the home page, logged in. */
+export async function signUp(page: Page, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  const register = new RegisterPage(page);
+  await register.goto();
+  await register.register(name, PASSWORD);
+  await new HomePage(page).expectGreets(name);
+  return name;
+}
