@@ -4,89 +4,55 @@
 
 mod server_process;
 
-use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use server_process::{agent, free_port, open_with_retry, start_server, store_url, wait_healthy};
-
+use authbridge::auth::password::PasswordHash;
 use authbridge::auth::username::Username;
 use authbridge::db::{Store, StoreError};
+use server_process::{RunningServer, TempStore};
 
 #[tokio::test]
 async fn acknowledged_registration_survives_kill_dash_nine() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = store_url(dir.path());
-    let port = free_port();
-    let mut server = start_server(&url, port);
-    let agent = agent();
-    wait_healthy(&agent, port, &mut server);
+    let store = TempStore::new();
+    let mut server = RunningServer::start(&store, &[]);
 
-    let reply = agent
-        .post(format!("http://127.0.0.1:{port}/auth/register"))
-        .header("Accept", "application/json")
-        .send_form([
-            ("username", "Durable_Dora"),
-            ("password", "survives a crash"),
-        ])
-        .unwrap();
+    let form = [
+        ("username", "Durable_Dora"),
+        ("password", "survives a crash"),
+    ];
+    let reply = server.call("/auth/register", &form);
     assert_eq!(reply.status(), 200, "registration acknowledged");
-    // SIGKILL right after the acknowledgement: no shutdown code runs.
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 
-    let store = open_with_retry(&url).await;
-    let user = store
-        .find_user(&Username::parse("durable_dora").unwrap())
-        .await
-        .unwrap();
+    let reopened = store.reopen().await;
+    let name = Username::parse("durable_dora").unwrap();
+    let user = reopened.find_user(&name).await.unwrap();
     assert_eq!(user.map(|u| u.username).as_deref(), Some("Durable_Dora"));
 }
 
 #[tokio::test]
 async fn second_server_on_a_held_store_fails_fast_with_a_clear_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = store_url(dir.path());
-    let port = free_port();
-    let mut first = start_server(&url, port);
-    let agent = agent();
-    wait_healthy(&agent, port, &mut first);
+    let store = TempStore::new();
+    let _first = RunningServer::start(&store, &[]);
 
-    let started = Instant::now();
-    let mut second = start_server(&url, free_port());
-    let status = loop {
-        if let Some(status) = second.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "second server hangs on a held store"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    second
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    first.kill().unwrap();
-    first.wait().unwrap();
+    let mut second = RunningServer::spawn(&store, &[]);
+    let status = second.wait_exit(Duration::from_secs(30));
 
+    let status = status.expect("second server hangs on a held store");
     assert!(!status.success());
+    let log = second.stderr();
     assert!(
-        stderr.contains("already in use by another process"),
-        "stderr: {stderr}"
+        log.contains("already in use by another process"),
+        "stderr: {log}"
     );
 }
 
 #[tokio::test]
 async fn store_held_in_this_process_is_refused_not_awaited() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = store_url(dir.path());
-    let _held = Store::open(&url).await.unwrap();
+    let store = TempStore::new();
+    let _held = Store::open(&store.url).await.unwrap();
 
-    let second = tokio::time::timeout(Duration::from_secs(20), Store::open(&url)).await;
+    let second = tokio::time::timeout(Duration::from_secs(20), Store::open(&store.url)).await;
 
     assert!(
         matches!(second, Ok(Err(StoreError::Locked(_)))),
@@ -97,16 +63,15 @@ async fn store_held_in_this_process_is_refused_not_awaited() {
 
 #[tokio::test]
 async fn schema_is_applied_idempotently_and_data_persists_across_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = store_url(dir.path());
+    let store = TempStore::new();
     let name = Username::parse("Persistent_Pia").unwrap();
     {
-        let store = Store::open(&url).await.unwrap();
-        let hash = authbridge::auth::password::PasswordHash::from_phc(
-            "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
-        );
-        store.create_user(&name, &hash).await.unwrap();
+        let first = Store::open(&store.url).await.unwrap();
+        let hash = PasswordHash::from_phc("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into());
+        first.create_user(&name, &hash).await.unwrap();
     }
-    let store = open_with_retry(&url).await;
-    assert_eq!(store.count_users_named(&name).await.unwrap(), 1);
+
+    let reopened = store.reopen().await;
+
+    assert_eq!(reopened.count_users_named(&name).await.unwrap(), 1);
 }
