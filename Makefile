@@ -9,12 +9,25 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/authbridge/target
 # Debug builds only: a release build of SurrealDB takes ~50 minutes on 2 cores.
 SITE_ROOT := $(CURDIR)/target/site
 
-.PHONY: run test tools tools-browser unit build e2e lint
+.PHONY: run test tools tools-browser own-target unit build e2e lint
 
-run: tools
+run: tools own-target
 	cargo leptos watch
 
-test: tools-browser lint unit build e2e
+test: tools-browser own-target lint unit build e2e
+
+# Cargo tells this crate's artifacts apart by name and file times, not by the
+# checkout they came from: when another clone used the shared target directory
+# last, drop this crate's artifacts (dependencies stay) so nothing stale runs.
+# Two clones must not build into one target directory at the same time.
+OWNER_FILE := $(CARGO_TARGET_DIR)/.authbridge-checkout
+own-target:
+	@if [ "$$(cat "$(OWNER_FILE)" 2>/dev/null)" != "$(CURDIR)" ]; then \
+		echo "==> target dir last used by another checkout: rebuilding authbridge itself"; \
+		cargo clean -p authbridge; \
+		cargo clean -p authbridge --target-dir "$(CARGO_TARGET_DIR)/front" --target wasm32-unknown-unknown; \
+		mkdir -p "$(CARGO_TARGET_DIR)" && echo "$(CURDIR)" > "$(OWNER_FILE)"; \
+	fi
 
 tools:
 	./scripts/tools.sh

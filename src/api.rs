@@ -19,13 +19,15 @@ pub async fn login(
     remember: Option<String>,
 ) -> Result<(), AppError> {
     let _ = remember;
-    ssr::login(username, password, next).await
+    let result = ssr::login(&username, password, next).await;
+    ssr::back_to_form_keeping::<Login>(result, &username)
 }
 
 /// Creates an account, logs it in and redirects home.
 #[server(prefix = "/auth", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
-    ssr::register(username, password).await
+    let result = ssr::register(&username, password).await;
+    ssr::back_to_form_keeping::<Register>(result, &username)
 }
 
 /// Ends the session in this browser and redirects to the login page.
@@ -45,10 +47,14 @@ pub async fn current_user() -> Result<PublicUser, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use axum::http::HeaderValue;
-    use axum::http::header::SET_COOKIE;
+    use axum::http::header::{ACCEPT, REFERER, SET_COOKIE};
+    use axum::http::request::Parts;
     use axum_extra::extract::cookie::Cookie;
     use leptos::prelude::*;
+    use leptos::server_fn::ServerFn;
+    use leptos::server_fn::error::ServerFnUrlError;
     use leptos_axum::ResponseOptions;
+    use url::Url;
 
     use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE};
     use crate::auth::guard::current_session;
@@ -61,12 +67,12 @@ mod ssr {
     use crate::server::AppState;
 
     pub async fn login(
-        username: String,
+        username: &str,
         password: String,
         next: Option<String>,
     ) -> Result<(), AppError> {
         let state = expect_context::<AppState>();
-        let name = match Username::parse(&username) {
+        let name = match Username::parse(username) {
             Err(UsernameError::Empty) => return Err(AppError::Username(UsernameError::Empty)),
             other => other.ok(),
         };
@@ -85,9 +91,14 @@ mod ssr {
             .await
             .map_err(hash_fault)?;
 
+        let known_user = user.as_ref().map(|u| u.username.clone());
         let Some(user) = user.filter(|_| verified != Verified::No) else {
-            let shown = name.as_ref().map_or("<malformed>", Username::as_str);
-            tracing::warn!(username = %shown, "login failed");
+            // Only a name that exists is logged: what was typed into the
+            // username field may be a password.
+            match known_user {
+                Some(name) => tracing::warn!(username = %name, "login failed: wrong password"),
+                None => tracing::warn!("login failed: unknown username"),
+            }
             return Err(AppError::InvalidCredentials);
         };
         if let Verified::YesRehashed(hash) = verified
@@ -106,9 +117,9 @@ mod ssr {
         Ok(())
     }
 
-    pub async fn register(username: String, password: String) -> Result<(), AppError> {
+    pub async fn register(username: &str, password: String) -> Result<(), AppError> {
         let state = expect_context::<AppState>();
-        let name = Username::parse(&username).map_err(AppError::Username)?;
+        let name = Username::parse(username).map_err(AppError::Username)?;
         password_rules::check(&password).map_err(AppError::Password)?;
 
         let hash = state.hasher.hash(password).await.map_err(hash_fault)?;
@@ -129,6 +140,51 @@ mod ssr {
         leptos_axum::redirect("/");
         Ok(())
     }
+
+    /// Pages whose plain form posts come back with the username kept.
+    const FORM_PAGES: &[&str] = &["/login", "/register"];
+
+    /// After a failed plain form post (JavaScript off), leptos sends the
+    /// browser back to the form with the error in the URL, and the fields come
+    /// back empty. This adds the username (never the password) to that URL so
+    /// the form can show it again, and keeps the redirect on our own site
+    /// whatever the `Referer` said.
+    pub fn back_to_form_keeping<S: ServerFn>(
+        result: Result<(), AppError>,
+        username: &str,
+    ) -> Result<(), AppError> {
+        let Err(error) = result else {
+            return result;
+        };
+        let Some(parts) = use_context::<Parts>() else {
+            return Err(error);
+        };
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let plain_form = header(ACCEPT).is_some_and(|v| v.contains("text/html"));
+        let referer = header(REFERER).and_then(|r| Url::parse(r).ok());
+        let Some(referer) = referer.filter(|r| plain_form && FORM_PAGES.contains(&r.path())) else {
+            return Err(error);
+        };
+
+        let mut back = referer.clone();
+        back.query_pairs_mut().clear().extend_pairs(
+            referer
+                .query_pairs()
+                .filter(|(k, _)| !matches!(k.as_ref(), "username" | "__path" | "__err")),
+        );
+        if username.len() <= MAX_KEPT_USERNAME {
+            back.query_pairs_mut()
+                .append_pair("username", username.trim());
+        }
+        if let Ok(url) = ServerFnUrlError::new(S::PATH, error).to_url(back.as_str()) {
+            let query = url.query().unwrap_or_default();
+            leptos_axum::redirect(&format!("{}?{query}", url.path()));
+        }
+        Err(error)
+    }
+
+    /// Longer input is not worth carrying back (no valid name is this long).
+    const MAX_KEPT_USERNAME: usize = 256;
 
     pub fn logout() {
         let state = expect_context::<AppState>();

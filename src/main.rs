@@ -7,13 +7,18 @@ use tracing_subscriber::EnvFilter;
 
 use authbridge::config::Settings;
 
+/// Our own events and one line per request at info; libraries (SurrealDB is
+/// chatty at info) only from warn.
+const DEFAULT_LOG_FILTER: &str = "warn,authbridge=info,tower_http=info";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; its variables never override the real environment.
     let dotenv = dotenvy::dotenv();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -174,8 +174,18 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     tracing::info!(env = ?settings.env, "authbridge listening on http://{local}");
     println!("authbridge is running: open http://{local}/register");
     serve(listener, router(state), shutdown_signal()).await?;
+
+    // The router, and with it every store handle, is gone now. The embedded
+    // engine shuts down in a background task once the last handle drops and
+    // offers nothing to await, so give it a moment before the runtime stops
+    // (otherwise it logs its tasks as cancelled). Committed data is already
+    // on disk either way.
+    tokio::time::sleep(ENGINE_SHUTDOWN_GRACE).await;
     Ok(())
 }
+
+/// How long the store's engine gets to stop after the last handle is dropped.
+const ENGINE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

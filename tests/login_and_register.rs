@@ -112,14 +112,19 @@ async fn wrong_password_without_javascript_shows_the_error_on_the_form() {
 
     assert_eq!(reply.status, StatusCode::FOUND);
     assert!(
-        reply
-            .location()
-            .starts_with("http://127.0.0.1:3000/login?next=%2F&"),
-        "{}",
+        reply.location().starts_with("/login?next=%2F&"),
+        "back to the same form, on our own site: {}",
         reply.location()
     );
-    let location = reply.location().trim_start_matches("http://127.0.0.1:3000");
-    let page = app.get_page(location, None).await;
+    assert!(
+        !reply.location().contains("wrong"),
+        "the password is never carried back"
+    );
+    let page = app.get_page(reply.location(), None).await;
+    assert!(
+        page.body.contains(&format!("value=\"{name}\"")),
+        "the username is typed in again for the user"
+    );
     assert!(
         page.body.contains("Incorrect username or password."),
         "{}",
@@ -242,4 +247,57 @@ async fn absurd_login_input_is_refused_like_a_wrong_password() {
     let reply = app.try_login(&huge, &huge).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.body.contains("InvalidCredentials"));
+}
+
+#[tokio::test]
+async fn failed_form_post_from_a_foreign_page_still_returns_to_our_own_form() {
+    let app = TestApp::new().await;
+    let form = [("username", "someone"), ("password", "wrong password")];
+
+    let reply = app
+        .submit("/auth/login", &form, None, "https://evil.example/login?x=1")
+        .await;
+
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert!(
+        reply.location().starts_with("/login?x=1&username=someone&"),
+        "{}",
+        reply.location()
+    );
+}
+
+#[tokio::test]
+async fn unicode_look_alikes_of_a_taken_name_are_refused() {
+    let app = TestApp::new().await;
+    let base = unique_name("strasse");
+    app.register(&base, PASSWORD).await;
+
+    let folded = base.replace("ss", "ß").to_uppercase().replace("SS", "ß");
+    let full_width: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                char::from_u32(c as u32 - 0x61 + 0xFF41).unwrap()
+            } else {
+                c
+            }
+        })
+        .collect();
+    for twin in [folded, full_width] {
+        let reply = app.try_register(&twin, PASSWORD).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CONFLICT,
+            "{twin:?} registered next to {base:?}"
+        );
+    }
+    for bad in [
+        format!("{base}\u{3164}"),
+        format!("\u{430}{base}"),
+        "...".to_owned(),
+    ] {
+        let reply = app.try_register(&bad, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad:?} accepted");
+    }
+    assert_eq!(users_named(&app, &base).await, 1);
 }

@@ -7,6 +7,7 @@ use server_process::{RunningServer, SECRET, TempStore};
 
 const PASSWORD: &str = "hunter2-but-longer-and-unique";
 const WRONG: &str = "wrong-password-attempt";
+const TYPED_AS_NAME: &str = "Hunter2.Typed.In.Name";
 
 #[test]
 fn debug_logs_hold_no_password_hash_token_or_secret() {
@@ -48,6 +49,7 @@ fn debug_logs_hold_no_password_hash_token_or_secret() {
     for (what, secret) in [
         ("password", PASSWORD),
         ("wrong password", WRONG),
+        ("password typed as a username", TYPED_AS_NAME),
         ("token", token.as_str()),
         ("secret key", SECRET),
         ("password hash", "$argon2id$"),

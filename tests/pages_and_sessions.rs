@@ -234,3 +234,49 @@ async fn healthz_answers_once_the_database_is_open() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, "ok");
 }
+
+#[tokio::test]
+async fn dotted_spellings_of_a_protected_path_are_sent_to_the_real_one() {
+    let app = TestApp::new().await;
+    let cookie = app.register(&unique_name("dots"), PASSWORD).await;
+
+    for path in ["/%2e", "/.", "/login/..", "/a/../?tab=1"] {
+        for session in [None, Some(cookie.as_str())] {
+            let reply = app.get_page(path, session).await;
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+            assert!(
+                reply.location() == "/" || reply.location() == "/?tab=1",
+                "{path} -> {}",
+                reply.location()
+            );
+            assert!(
+                !reply.body.contains("Hello"),
+                "{path} rendered the home page"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn logged_in_users_skip_the_login_and_register_forms() {
+    let app = TestApp::new().await;
+    let cookie = app.register(&unique_name("skip"), PASSWORD).await;
+
+    let login = app
+        .get_page("/login?next=%2F%3Ftab%3D3", Some(&cookie))
+        .await;
+    let register = app.get_page("/register", Some(&cookie)).await;
+    let evil = app
+        .get_page("/login?next=//evil.example", Some(&cookie))
+        .await;
+
+    assert_eq!(
+        (login.status, login.location()),
+        (StatusCode::SEE_OTHER, "/?tab=3")
+    );
+    assert_eq!(
+        (register.status, register.location()),
+        (StatusCode::SEE_OTHER, "/")
+    );
+    assert_eq!(evil.location(), "/");
+}

@@ -14,6 +14,7 @@ use axum_extra::extract::CookieJar;
 
 use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE};
 use crate::auth::jwt::TokenError;
+use crate::auth::next_path::safe_next;
 use crate::auth::{LoginReason, PublicUser, login_url};
 use crate::server::AppState;
 
@@ -81,7 +82,7 @@ fn inspect(state: &AppState, jar: &CookieJar) -> Inspection {
 }
 
 /// Axum middleware: verifies the access cookie once per request, records the
-/// [`Session`], and redirects unauthenticated requests for protected pages.
+/// [`Session`], and answers page requests that must go elsewhere.
 pub async fn session_layer(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -92,27 +93,22 @@ pub async fn session_layer(
         session,
         clear_access,
     } = inspect(&state, &jar);
-    let protected = is_protected_page(&req);
-    if protected && let Session::Anonymous(reason) = session {
-        let target = req
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_owned();
-        let mut response = see_other(&login_url(Some(&target), reason));
-        append_removals(
-            &state,
-            &mut response,
-            clear_access,
-            reason == LoginReason::Expired,
-        );
+
+    let page = page_request(&req);
+    if let Some(Redirect {
+        location,
+        clear_marker,
+    }) = page.as_ref().and_then(|p| p.gate(&session))
+    {
+        let mut response = see_other(&location);
+        append_removals(&state, &mut response, clear_access, clear_marker);
         return response;
     }
 
     req.extensions_mut().insert(session);
     let mut response = next.run(req).await;
     append_removals(&state, &mut response, clear_access, false);
-    if protected {
+    if page.is_some_and(|p| p.is_protected()) {
         // A protected page must not come back from a cache after logout.
         response
             .headers_mut()
@@ -121,9 +117,78 @@ pub async fn session_layer(
     response
 }
 
-fn is_protected_page(req: &Request) -> bool {
-    matches!(*req.method(), Method::GET | Method::HEAD)
-        && PROTECTED_PAGES.contains(&req.uri().path())
+/// Pages for visitors without a session; a logged-in user goes on to `next`.
+const ENTRY_PAGES: &[&str] = &["/login", "/register"];
+
+/// A GET or HEAD request, with its path as the router will resolve it.
+struct PageRequest {
+    path: String,
+    canonical: String,
+    query: Option<String>,
+}
+
+struct Redirect {
+    location: String,
+    clear_marker: bool,
+}
+
+fn page_request(req: &Request) -> Option<PageRequest> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let path = req.uri().path().to_owned();
+    // Resolves `.`/`..` segments, also percent-encoded, as the router does:
+    // `/%2e` and `/login/..` are the home page too.
+    let canonical = url::Url::parse(&format!("http://localhost{path}"))
+        .map_or_else(|_| path.clone(), |u| u.path().to_owned());
+    let query = req.uri().query().map(str::to_owned);
+    Some(PageRequest {
+        path,
+        canonical,
+        query,
+    })
+}
+
+impl PageRequest {
+    fn is_protected(&self) -> bool {
+        PROTECTED_PAGES.contains(&self.canonical.as_str())
+    }
+
+    fn with_query(&self, path: &str) -> String {
+        match &self.query {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        }
+    }
+
+    /// Where this request must go instead, if anywhere.
+    fn gate(&self, session: &Session) -> Option<Redirect> {
+        let known = self.is_protected() || ENTRY_PAGES.contains(&self.canonical.as_str());
+        if known && self.canonical != self.path {
+            let location = self.with_query(&self.canonical);
+            return Some(Redirect {
+                location,
+                clear_marker: false,
+            });
+        }
+        match session {
+            Session::Anonymous(reason) if self.is_protected() => Some(Redirect {
+                location: login_url(Some(&self.with_query(&self.path)), *reason),
+                clear_marker: *reason == LoginReason::Expired,
+            }),
+            Session::User(_) if ENTRY_PAGES.contains(&self.path.as_str()) => {
+                let next =
+                    url::form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
+                        .find(|(key, _)| key == "next")
+                        .map(|(_, value)| value.into_owned());
+                Some(Redirect {
+                    location: safe_next(next.as_deref()),
+                    clear_marker: false,
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 fn see_other(location: &str) -> Response {

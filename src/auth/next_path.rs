@@ -7,8 +7,10 @@ pub const MAX_LEN: usize = 2048;
 /// Returns `next` if it is a path on this site, and `/` otherwise.
 ///
 /// Accepted: a single leading `/` followed by no second `/` or `\`, with no
-/// backslash or control character anywhere (browsers read `/\host` and
-/// `\\host` as another host), at most [`MAX_LEN`] bytes.
+/// backslash, whitespace or control character anywhere (browsers read
+/// `/\host` and `\\host` as another host, and drop tabs and newlines), no
+/// `.` or `..` segment (`/.//host` resolves to `//host`), at most [`MAX_LEN`]
+/// bytes, and not the login page itself.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path) if is_local_path(path) => path.to_owned(),
@@ -22,8 +24,18 @@ fn is_local_path(path: &str) -> bool {
         && bytes.first() == Some(&b'/')
         && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
         && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        && !has_dot_segment(path)
         // A login page after login would loop.
         && !path.starts_with("/login")
+}
+
+/// Whether the path part has a `.` or `..` segment, also percent-encoded.
+fn has_dot_segment(path: &str) -> bool {
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    path_part.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 #[cfg(test)]
@@ -57,6 +69,10 @@ mod tests {
             " /space",
             "",
             "/login?next=/login",
+            "/.//evil.example",
+            "/./",
+            "/a/../..//evil.example",
+            "/%2e%2E//evil.example",
         ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }

@@ -1,10 +1,19 @@
-//! Username rules, shared by the browser (for early hints) and the server (the
-//! check that counts).
+//! Username rules.
 //!
-//! A username is trimmed, 3 to 32 characters long, and made of Unicode letters,
-//! combining marks (Thai vowels and tone marks are marks), decimal digits and
-//! `_`, `.`, `-`. Uniqueness is case-insensitive: [`Username::key`] is the form
-//! the database index compares.
+//! A username is trimmed and NFKC-normalised (so full-width `ｂｏｂ` is `bob`
+//! and a decomposed `café` is the composed one), 3 to 32 characters long, and
+//! made of letters, digits, combining marks (Thai vowels and tone marks are
+//! marks) and `_`, `.`, `-`, with at least one letter or digit. Every letter
+//! must be allowed in identifiers by Unicode's security profile (UTS #39: no
+//! fillers, invisible joiners or obsolete scripts), the name must be written
+//! in one script (so a Cyrillic `а` cannot hide in a Latin name), and at most
+//! two combining marks may stack on one character.
+//!
+//! Uniqueness is case-insensitive by full Unicode case folding:
+//! [`Username::key`] is the form the database's UNIQUE index compares, so
+//! `Alice`/`alice` and `STRASSE`/`straße` are one user.
+//!
+//! The error type is shared with the browser; the checks run on the server.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +21,8 @@ use serde::{Deserialize, Serialize};
 pub const MIN_CHARS: usize = 3;
 /// Longest allowed username, in characters.
 pub const MAX_CHARS: usize = 32;
+/// Most combining marks allowed on one base character (Thai needs two).
+pub const MAX_STACKED_MARKS: usize = 2;
 
 /// Why a username was refused; each variant has one fixed message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -25,73 +36,111 @@ pub enum UsernameError {
     /// More than [`MAX_CHARS`] characters.
     #[error("Usernames can be at most 32 characters long.")]
     TooLong,
-    /// Contains a character outside letters, digits and `_.-`.
+    /// Contains a character outside the allowed set, or too many stacked marks.
     #[error("Usernames may only contain letters, digits, '_', '.' and '-'.")]
     InvalidCharacter,
+    /// Mixes scripts, e.g. Latin with Cyrillic look-alikes.
+    #[error("Usernames must be written in one script.")]
+    MixedScripts,
+    /// Only punctuation.
+    #[error("Usernames need at least one letter or digit.")]
+    NoLetterOrDigit,
 }
 
-/// A username that passed every rule. The only way to build one is [`Username::parse`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username {
-    display: String,
-    key: String,
-}
+#[cfg(feature = "ssr")]
+pub use rules::Username;
 
-impl Username {
-    /// Trims `raw` and checks the rules; the display form keeps the user's case.
-    pub fn parse(raw: &str) -> Result<Self, UsernameError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(UsernameError::Empty);
-        }
-        // Refuse huge input before walking it character by character.
-        if trimmed.len() > MAX_CHARS * 4 {
-            return Err(UsernameError::TooLong);
-        }
-        if !trimmed.chars().all(is_allowed) {
-            return Err(UsernameError::InvalidCharacter);
-        }
-        let count = trimmed.chars().count();
-        if count < MIN_CHARS {
-            return Err(UsernameError::TooShort);
-        }
-        if count > MAX_CHARS {
-            return Err(UsernameError::TooLong);
-        }
-        Ok(Self {
-            display: trimmed.to_owned(),
-            key: trimmed.to_lowercase(),
-        })
+#[cfg(feature = "ssr")]
+mod rules {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_security::{GeneralSecurityProfile, MixedScript};
+
+    use super::{MAX_CHARS, MAX_STACKED_MARKS, MIN_CHARS, UsernameError};
+
+    /// A username that passed every rule; built only by [`Username::parse`].
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Username {
+        display: String,
+        key: String,
     }
 
-    /// The name as the user typed it (trimmed).
-    pub fn as_str(&self) -> &str {
-        &self.display
+    impl Username {
+        /// Trims and normalises `raw`, then checks the rules; the display
+        /// form keeps the user's case.
+        pub fn parse(raw: &str) -> Result<Self, UsernameError> {
+            let trimmed = raw.trim();
+            if trimmed.is_empty() {
+                return Err(UsernameError::Empty);
+            }
+            // Refuse huge input before normalising it.
+            if trimmed.len() > MAX_CHARS * 4 {
+                return Err(UsernameError::TooLong);
+            }
+            let display: String = trimmed.nfkc().collect();
+
+            check_characters(&display)?;
+            let count = display.chars().count();
+            if count < MIN_CHARS {
+                return Err(UsernameError::TooShort);
+            }
+            if count > MAX_CHARS {
+                return Err(UsernameError::TooLong);
+            }
+            if !display.as_str().is_single_script() {
+                return Err(UsernameError::MixedScripts);
+            }
+
+            let key = caseless::default_case_fold_str(&display).nfkc().collect();
+            Ok(Self { display, key })
+        }
+
+        /// The name as the user typed it (trimmed, NFKC-normalised).
+        pub fn as_str(&self) -> &str {
+            &self.display
+        }
+
+        /// The case-folded form that must be unique across users.
+        pub fn key(&self) -> &str {
+            &self.key
+        }
     }
 
-    /// The case-folded form that must be unique across users.
-    pub fn key(&self) -> &str {
-        &self.key
+    fn check_characters(name: &str) -> Result<(), UsernameError> {
+        let mut stacked = 0;
+        let mut has_alphanumeric = false;
+        for c in name.chars() {
+            if is_combining_mark(c) {
+                stacked += 1;
+                if stacked > MAX_STACKED_MARKS || !c.identifier_allowed() {
+                    return Err(UsernameError::InvalidCharacter);
+                }
+                continue;
+            }
+            stacked = 0;
+            if matches!(c, '_' | '.' | '-') {
+                continue;
+            }
+            if !c.is_alphanumeric() || !c.identifier_allowed() {
+                return Err(UsernameError::InvalidCharacter);
+            }
+            has_alphanumeric = true;
+        }
+        if has_alphanumeric {
+            Ok(())
+        } else {
+            Err(UsernameError::NoLetterOrDigit)
+        }
     }
 }
 
-fn is_allowed(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '.' | '-') || is_combining_mark(c)
-}
-
-/// Thai (and other scripts') vowel signs and tone marks are combining marks,
-/// which `char::is_alphanumeric` does not count as letters.
-fn is_combining_mark(c: char) -> bool {
-    matches!(c,
-        '\u{0300}'..='\u{036F}'
-        | '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}'
-        | '\u{0900}'..='\u{0903}' | '\u{093A}'..='\u{094F}'
-        | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}')
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+
+    fn key(name: &str) -> String {
+        Username::parse(name).unwrap().key().to_owned()
+    }
 
     #[test]
     fn trims_and_keeps_case_for_display() {
@@ -101,10 +150,17 @@ mod tests {
     }
 
     #[test]
-    fn different_case_gives_same_key() {
-        let a = Username::parse("ALICE").unwrap();
-        let b = Username::parse("alice").unwrap();
-        assert_eq!(a.key(), b.key());
+    fn case_variants_share_one_key_including_full_case_folding() {
+        assert_eq!(key("ALICE"), key("alice"));
+        assert_eq!(key("straße"), key("STRASSE"));
+        assert_eq!(key("ΟΔΟΣ"), key("οδος"));
+        assert_eq!(key("οδοσ"), key("οδος"), "final sigma folds to sigma");
+    }
+
+    #[test]
+    fn width_and_composition_variants_are_the_same_name() {
+        assert_eq!(Username::parse("ｂｏｂ").unwrap().as_str(), "bob");
+        assert_eq!(key("cafe\u{301}"), key("café"));
     }
 
     #[test]
@@ -144,6 +200,61 @@ mod tests {
             assert_eq!(
                 Username::parse(bad),
                 Err(UsernameError::InvalidCharacter),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invisible_fillers_and_joiners_are_refused() {
+        for bad in [
+            "bob\u{34F}",
+            "bob\u{3164}",
+            "bob\u{FFA0}",
+            "bob\u{115F}",
+            "bob\u{1160}",
+            "bo\u{200B}b",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn mixed_script_look_alikes_are_refused() {
+        // Cyrillic а / о inside Latin names.
+        assert_eq!(
+            Username::parse("\u{430}dmin"),
+            Err(UsernameError::MixedScripts)
+        );
+        assert_eq!(
+            Username::parse("b\u{43E}b"),
+            Err(UsernameError::MixedScripts)
+        );
+        assert!(
+            Username::parse("иван").is_ok(),
+            "a wholly Cyrillic name is fine"
+        );
+    }
+
+    #[test]
+    fn stacked_combining_marks_are_limited() {
+        assert!(Username::parse("กิ่ง").is_ok(), "two marks on one consonant");
+        assert_eq!(
+            Username::parse(&format!("ab{}", "\u{301}".repeat(30))),
+            Err(UsernameError::InvalidCharacter)
+        );
+        assert_eq!(
+            Username::parse("ro\u{338}\u{301}\u{300}ot"),
+            Err(UsernameError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn punctuation_alone_is_not_a_name() {
+        for bad in ["...", "---", "_._"] {
+            assert_eq!(
+                Username::parse(bad),
+                Err(UsernameError::NoLetterOrDigit),
                 "{bad:?}"
             );
         }

@@ -39,6 +39,7 @@ pub fn Field(
     autocomplete: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = None)] value: Option<String>,
     #[prop(optional)] node_ref: NodeRef<Input>,
 ) -> impl IntoView {
     let hint_id = hint.map(|_| format!("{id}-hint"));
@@ -50,6 +51,7 @@ pub fn Field(
                 type=kind
                 name=name
                 autocomplete=autocomplete
+                value=value
                 required
                 aria-describedby=hint_id.clone()
                 node_ref=node_ref
@@ -57,4 +59,12 @@ pub fn Field(
             {hint.map(|text| view! { <small id=hint_id>{text}</small> })}
         </div>
     }
+}
+
+/// `true` once the page runs in the browser (after hydration), `false` in the
+/// server-rendered HTML: for controls that only work with scripts.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{Field, FormError, SubmitButton};
+use super::form::{Field, FormError, SubmitButton, use_hydrated};
 use super::remember;
 use crate::api::Login;
 use crate::auth::LoginReason;
@@ -15,11 +15,18 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = Memo::new(move |_| safe_next(query.read().get("next").as_deref()));
+    // The reason we are here matters only until the first attempt.
     let flash = move || {
+        if action.value().read().is_some() {
+            return None;
+        }
         let reason = query.read().get("reason")?;
         LoginReason::from_query(&reason).map(LoginReason::message)
     };
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    // Put back after a failed plain form post (JavaScript off).
+    let typed_name = query.read_untracked().get("username");
+    let scripted = use_hydrated();
 
     let username = NodeRef::new();
     let remember_box = NodeRef::new();
@@ -37,6 +44,7 @@ pub fn LoginPage() -> impl IntoView {
                     label="Username"
                     name="username"
                     autocomplete="username"
+                    value=typed_name
                     node_ref=username
                 />
                 <Field
@@ -46,10 +54,14 @@ pub fn LoginPage() -> impl IntoView {
                     kind="password"
                     autocomplete="current-password"
                 />
-                <label class="check">
-                    <input type="checkbox" name="remember" node_ref=remember_box/>
-                    "Remember my username"
-                </label>
+                // Remembering lives in the browser's storage: offered only
+                // where scripts run.
+                <Show when=move || scripted.get()>
+                    <label class="check">
+                        <input type="checkbox" name="remember" node_ref=remember_box/>
+                        "Remember my username"
+                    </label>
+                </Show>
                 <FormError error/>
                 <SubmitButton pending=action.pending() idle="Log in" busy="Logging in…"/>
             </ActionForm>

@@ -1,6 +1,7 @@
 //! `/register`: create an account and be logged in.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::form::{Field, FormError, SubmitButton};
 use crate::api::Register;
@@ -10,6 +11,8 @@ use crate::api::Register;
 pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    // Put back after a failed plain form post (JavaScript off).
+    let typed_name = use_query_map().read_untracked().get("username");
 
     view! {
         <section class="card">
@@ -20,6 +23,7 @@ pub fn RegisterPage() -> impl IntoView {
                     label="Username"
                     name="username"
                     autocomplete="username"
+                    value=typed_name
                     hint="3–32 letters, digits, '_', '.' or '-'"
                 />
                 <Field
