@@ -20,8 +20,13 @@ test("without JavaScript: register, log out, wrong password, log in to next", as
   await page.goto("/?tab=nojs");
   await expect(page).toHaveURL(/\/login\?next=.*reason=required$/);
 
+  // The checkbox needs scripts (browser storage), so it is not offered.
+  await expect(login.remember()).toHaveCount(0);
   await login.logIn(name, "wrong password!");
   await expect(login.error()).toHaveText("Incorrect username or password.");
+  // One message at a time, and the username is not lost.
+  await expect(login.flash()).toHaveCount(0);
+  await expect(login.username()).toHaveValue(name);
 
   await login.logIn(name, PASSWORD);
   await expect(page).toHaveURL(/\/\?tab=nojs$/);

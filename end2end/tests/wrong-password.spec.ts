@@ -19,6 +19,7 @@ test("a wrong password shows one error next to the form, without a reload", asyn
   await expect(login.submit()).toHaveText("Logging in…");
 
   await expect(login.error()).toHaveText("Incorrect username or password.");
+  await expect(login.flash()).toHaveCount(0);
   await expect(login.submit()).toBeEnabled();
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 
