@@ -2,9 +2,12 @@
 //!
 //! [`session_layer`] runs on every request: it verifies the access cookie once
 //! and stores the outcome as a [`Session`] in the request extensions, where SSR
-//! and server functions alike read it ([`current_session`]). For the protected
-//! pages it also answers unauthenticated HTML requests itself, with a 303 to
-//! the login page, so no protected content is ever rendered for them.
+//! and server functions alike read it ([`current_session`]). Page requests
+//! that must go elsewhere it answers itself with a 303, before anything is
+//! rendered: a protected page without a session goes to the login page (so no
+//! protected content is ever rendered for it), a dotted spelling of a known
+//! page (`/%2e`, `/login/..`) to its real path, and a logged-in visitor of the
+//! login or registration form on to `next`.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};

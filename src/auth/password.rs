@@ -85,8 +85,7 @@ pub struct Hasher {
 impl Hasher {
     /// A hasher with OWASP parameters allowing `permits` hashes at once.
     pub fn new(permits: usize, queue_timeout: Duration) -> Result<Self, HashError> {
-        let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
+        let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(failed)?;
         Self::with_params(params, permits, queue_timeout)
     }
 
@@ -156,7 +155,7 @@ impl Hasher {
             result
         })
         .await
-        .map_err(|e| HashError::Failed(e.to_string()))?
+        .map_err(failed)?
     }
 }
 
