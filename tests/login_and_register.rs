@@ -301,3 +301,34 @@ async fn unicode_look_alikes_of_a_taken_name_are_refused() {
     }
     assert_eq!(users_named(&app, &base).await, 1);
 }
+
+#[tokio::test]
+async fn unknown_user_costs_the_same_hashing_work_as_a_wrong_password() {
+    let app = TestApp::new().await;
+    let name = unique_name("work");
+    app.register(&name, PASSWORD).await;
+
+    let before = app.state.hasher.hashes_run();
+    app.try_login(&name, "not the password").await;
+    let wrong_password = app.state.hasher.hashes_run() - before;
+    app.try_login("nobody_by_this_name", "not the password")
+        .await;
+    let unknown_user = app.state.hasher.hashes_run() - before - wrong_password;
+    app.try_login("no spaces allowed", "not the password").await;
+    let malformed = app.state.hasher.hashes_run() - before - wrong_password - unknown_user;
+
+    assert_eq!(wrong_password, 1);
+    assert_eq!(unknown_user, wrong_password);
+    assert_eq!(malformed, wrong_password);
+}
+
+#[tokio::test]
+async fn oversized_request_bodies_are_refused_before_anything_runs() {
+    let app = TestApp::new().await;
+    let huge = "a".repeat(3 * 1024 * 1024);
+
+    let reply = app.try_register(&huge, PASSWORD).await;
+
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.set_cookies().is_empty());
+}

@@ -146,6 +146,7 @@ impl TestApp {
         let body = form_encode(form);
         let mut req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len())
             .header(header::ACCEPT, accept);
         if let Some(cookie) = cookie {
             req = req.header(header::COOKIE, cookie);

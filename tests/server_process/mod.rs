@@ -58,16 +58,25 @@ fn free_port() -> u16 {
 }
 
 impl RunningServer {
-    /// Starts a server on `store` without waiting for it.
+    /// Starts a server on `store` without waiting for it. `env` overrides the
+    /// defaults; a variable given as `""` is removed instead.
     pub fn spawn(store: &TempStore, env: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_authbridge"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_authbridge"));
+        command
             .env("AUTHBRIDGE_DATABASE_URL", &store.url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("SECRET_KEY", SECRET)
             .env("AUTHBRIDGE_ENV", "development")
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
+            .env("RUST_LOG", "warn");
+        for (name, value) in env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
