@@ -20,14 +20,14 @@ pub async fn login(
 ) -> Result<(), AppError> {
     let _ = remember;
     let result = ssr::login(&username, password, next).await;
-    ssr::back_to_form_keeping::<Login>(result, &username)
+    ssr::back_to_form_keeping::<Login>(result, &username, "/login")
 }
 
 /// Creates an account, logs it in and redirects home.
 #[server(prefix = "/auth", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
     let result = ssr::register(&username, password).await;
-    ssr::back_to_form_keeping::<Register>(result, &username)
+    ssr::back_to_form_keeping::<Register>(result, &username, "/register")
 }
 
 /// Ends the session in this browser and redirects to the login page.
@@ -141,17 +141,16 @@ mod ssr {
         Ok(())
     }
 
-    /// Pages whose plain form posts come back with the username kept.
-    const FORM_PAGES: &[&str] = &["/login", "/register"];
-
-    /// After a failed plain form post (JavaScript off), leptos sends the
-    /// browser back to the form with the error in the URL, and the fields come
-    /// back empty. This adds the username (never the password) to that URL so
-    /// the form can show it again, and keeps the redirect on our own site
-    /// whatever the `Referer` said.
+    /// After a failed plain form post (JavaScript off), leptos would send the
+    /// browser back to whatever the `Referer` names, with the error in the
+    /// URL and the fields empty. This sends it back to our own `form_page`
+    /// instead (keeping the form's query only if the Referer was that form),
+    /// with the username put back if it is a valid name. Invalid input is not
+    /// carried: it may be a password typed into the wrong field.
     pub fn back_to_form_keeping<S: ServerFn>(
         result: Result<(), AppError>,
         username: &str,
+        form_page: &str,
     ) -> Result<(), AppError> {
         let Err(error) = result else {
             return result;
@@ -160,21 +159,28 @@ mod ssr {
             return Err(error);
         };
         let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let plain_form = header(ACCEPT).is_some_and(|v| v.contains("text/html"));
-        let referer = header(REFERER).and_then(|r| Url::parse(r).ok());
-        let Some(referer) = referer.filter(|r| plain_form && FORM_PAGES.contains(&r.path())) else {
+        if !header(ACCEPT).is_some_and(|v| v.contains("text/html")) {
+            return Err(error);
+        }
+        let referer = header(REFERER)
+            .and_then(|r| Url::parse(r).ok())
+            .filter(|r| r.path() == form_page);
+        let Ok(mut back) = Url::parse(&format!("http://localhost{form_page}")) else {
             return Err(error);
         };
 
-        let mut back = referer.clone();
-        back.query_pairs_mut().clear().extend_pairs(
-            referer
-                .query_pairs()
-                .filter(|(k, _)| !matches!(k.as_ref(), "username" | "__path" | "__err")),
-        );
-        if username.len() <= MAX_KEPT_USERNAME {
-            back.query_pairs_mut()
-                .append_pair("username", username.trim());
+        {
+            let mut query = back.query_pairs_mut();
+            if let Some(referer) = &referer {
+                query.extend_pairs(
+                    referer
+                        .query_pairs()
+                        .filter(|(k, _)| !matches!(k.as_ref(), "username" | "__path" | "__err")),
+                );
+            }
+            if let Ok(name) = Username::parse(username) {
+                query.append_pair("username", name.as_str());
+            }
         }
         if let Ok(url) = ServerFnUrlError::new(S::PATH, error).to_url(back.as_str()) {
             let query = url.query().unwrap_or_default();
@@ -182,9 +188,6 @@ mod ssr {
         }
         Err(error)
     }
-
-    /// Longer input is not worth carrying back (no valid name is this long).
-    const MAX_KEPT_USERNAME: usize = 256;
 
     pub fn logout() {
         let state = expect_context::<AppState>();

@@ -10,7 +10,8 @@ pub const MAX_LEN: usize = 2048;
 /// backslash, whitespace or control character anywhere (browsers read
 /// `/\host` and `\\host` as another host, and drop tabs and newlines), no
 /// `.` or `..` segment (`/.//host` resolves to `//host`), at most [`MAX_LEN`]
-/// bytes, and not the login page itself.
+/// bytes, ASCII only (real paths arrive percent-encoded), and not one of the
+/// forms for visitors (`/login`, `/register`).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path) if is_local_path(path) => path.to_owned(),
@@ -23,10 +24,14 @@ fn is_local_path(path: &str) -> bool {
     bytes.len() <= MAX_LEN
         && bytes.first() == Some(&b'/')
         && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        // Real paths arrive percent-encoded; raw non-ASCII (bidi overrides,
+        // bytes a browser would misread) comes only from crafted links.
+        && path.is_ascii()
         && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
         && !has_dot_segment(path)
-        // A login page after login would loop.
+        // The forms for visitors make no sense after logging in.
         && !path.starts_with("/login")
+        && !path.starts_with("/register")
 }
 
 /// Whether the path part has a `.` or `..` segment, also percent-encoded.
@@ -73,6 +78,9 @@ mod tests {
             "/./",
             "/a/../..//evil.example",
             "/%2e%2E//evil.example",
+            "/\u{e9}",
+            "/\u{202e}moc.live",
+            "/register?next=/",
         ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }

@@ -107,6 +107,11 @@ mod rules {
     }
 
     fn check_characters(name: &str) -> Result<(), UsernameError> {
+        // A mark needs a base character to sit on; first, it would land on
+        // whatever the page shows before the name.
+        if name.starts_with(is_combining_mark) {
+            return Err(UsernameError::InvalidCharacter);
+        }
         let mut stacked = 0;
         let mut has_alphanumeric = false;
         for c in name.chars() {
@@ -233,6 +238,14 @@ mod tests {
         assert!(
             Username::parse("иван").is_ok(),
             "a wholly Cyrillic name is fine"
+        );
+    }
+
+    #[test]
+    fn a_name_cannot_start_with_a_combining_mark() {
+        assert_eq!(
+            Username::parse("\u{301}abc"),
+            Err(UsernameError::InvalidCharacter)
         );
     }
 
