@@ -17,7 +17,7 @@ use crate::auth::username::Username;
 /// Longest we wait for the store to open before giving up with an error.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a registration is retried after a transaction conflict.
-const CONFLICT_RETRIES: usize = 5;
+const CONFLICT_RETRIES: usize = 20;
 
 const NAMESPACE: &str = "authbridge";
 const DATABASE: &str = "main";
