@@ -143,7 +143,7 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
+        work: impl FnOnce(&mut [Block]) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
@@ -173,27 +173,33 @@ fn failed(e: impl std::fmt::Display) -> HashError {
     HashError::Failed(e.to_string())
 }
 
-/// Argon2id into `blocks` (grown only if a stored hash asks for more memory).
+/// Argon2id into `blocks`. A stored hash that asks for more memory than the
+/// pooled buffer holds gets a buffer of its own, so pooled buffers keep their
+/// size and the pool its bound.
 fn compute(
     argon2: &Argon2<'_>,
     password: &str,
     salt: &[u8],
     out: &mut [u8],
-    blocks: &mut Vec<Block>,
+    blocks: &mut [Block],
 ) -> Result<(), HashError> {
     let needed = argon2.params().block_count();
-    if blocks.len() < needed {
-        blocks.resize(needed, Block::default());
-    }
+    let mut own;
+    let memory = if blocks.len() >= needed {
+        blocks
+    } else {
+        own = vec![Block::default(); needed];
+        &mut own[..]
+    };
     argon2
-        .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut blocks[..])
+        .hash_password_into_with_memory(password.as_bytes(), salt, out, memory)
         .map_err(failed)
 }
 
 fn hash_blocking(
     params: &Params,
     password: &str,
-    blocks: &mut Vec<Block>,
+    blocks: &mut [Block],
 ) -> Result<PasswordHash, HashError> {
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
@@ -216,7 +222,7 @@ fn verify_blocking(
     params: &Params,
     password: &str,
     stored: &PasswordHash,
-    blocks: &mut Vec<Block>,
+    blocks: &mut [Block],
 ) -> Result<Verified, HashError> {
     let parsed = PhcHash::new(&stored.0).map_err(failed)?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
@@ -258,6 +264,14 @@ mod tests {
         Hasher::new(2, Duration::from_secs(30)).unwrap()
     }
 
+    /// `stored` accepts "correct horse" (as a current hash) and nothing else.
+    async fn assert_only_correct_horse_verifies(h: &Hasher, stored: PasswordHash) {
+        let right = h.verify("correct horse".into(), Some(stored.clone()));
+        assert_eq!(right.await.unwrap(), Verified::Yes);
+        let wrong = h.verify("wrong horse".into(), Some(stored));
+        assert_eq!(wrong.await.unwrap(), Verified::No);
+    }
+
     #[tokio::test]
     async fn hash_is_argon2id_phc_with_owasp_parameters() {
         let hash = hasher().hash("correct horse".into()).await.unwrap();
@@ -272,16 +286,7 @@ mod tests {
     async fn right_password_verifies_wrong_one_does_not() {
         let h = hasher();
         let hash = h.hash("correct horse".into()).await.unwrap();
-        assert_eq!(
-            h.verify("correct horse".into(), Some(hash.clone()))
-                .await
-                .unwrap(),
-            Verified::Yes
-        );
-        assert_eq!(
-            h.verify("wrong horse".into(), Some(hash)).await.unwrap(),
-            Verified::No
-        );
+        assert_only_correct_horse_verifies(&h, hash).await;
     }
 
     #[tokio::test]
@@ -362,6 +367,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_hash_needing_more_memory_does_not_grow_the_pool() {
+        let strong = Hasher::with_params(
+            Params::new(32 * 1024, 1, 1, None).unwrap(),
+            1,
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        let stored = strong.hash("correct horse".into()).await.unwrap();
+        let h = Hasher::new(1, Duration::from_secs(30)).unwrap();
+
+        let outcome = h
+            .verify("correct horse".into(), Some(stored))
+            .await
+            .unwrap();
+
+        assert!(matches!(outcome, Verified::YesRehashed(_)));
+        let buffers = h.buffers.lock().unwrap();
+        assert!(buffers.iter().all(|b| b.len() == h.params.block_count()));
+    }
+
+    #[tokio::test]
     async fn hashes_from_the_stock_argon2_api_verify() {
         use argon2::password_hash::PasswordHasher as _;
         let salt = SaltString::generate(&mut OsRng);
@@ -369,18 +395,7 @@ mod tests {
             .hash_password(b"correct horse", &salt)
             .unwrap()
             .to_string();
-        let h = hasher();
-        let stored = PasswordHash::from_phc(stock);
-        assert_eq!(
-            h.verify("correct horse".into(), Some(stored.clone()))
-                .await
-                .unwrap(),
-            Verified::Yes
-        );
-        assert_eq!(
-            h.verify("wrong horse".into(), Some(stored)).await.unwrap(),
-            Verified::No
-        );
+        assert_only_correct_horse_verifies(&hasher(), PasswordHash::from_phc(stock)).await;
     }
 
     #[test]

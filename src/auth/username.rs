@@ -107,7 +107,7 @@ mod rules {
     }
 
     fn check_characters(name: &str) -> Result<(), UsernameError> {
-        // A mark needs a base character to sit on; first, it would land on
+        // A mark needs a base character; at the start it would sit on
         // whatever the page shows before the name.
         if name.starts_with(is_combining_mark) {
             return Err(UsernameError::InvalidCharacter);
