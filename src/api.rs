@@ -1,12 +1,14 @@
 //! Server functions: every auth action the pages perform. The bodies run on
 //! the server only; the browser gets a typed stub that posts the form.
 //!
-//! They answer with `()`, a [`PublicUser`] or an [`AppError`]: the token only
-//! ever travels in a `Set-Cookie` header, never in a response body.
+//! They answer with `()`, a [`Me`], session views or an [`AppError`]: tokens
+//! only ever travel in `Set-Cookie` headers, never in a response body.
 
 use leptos::prelude::*;
 
-use crate::auth::PublicUser;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Me;
 use crate::error::AppError;
 
 /// Logs in and redirects to `next` (a local path, else `/`). `remember` is the
@@ -20,28 +22,86 @@ pub async fn login(
 ) -> Result<(), AppError> {
     let _ = remember;
     let result = ssr::login(&username, password, next).await;
-    ssr::back_to_form_keeping::<Login>(result, &username, "/login")
+    ssr::back_to_form::<Login>(result, Some(&username), "/login")
 }
 
 /// Creates an account, logs it in and redirects home.
 #[server(prefix = "/auth", endpoint = "register")]
 pub async fn register(username: String, password: String) -> Result<(), AppError> {
     let result = ssr::register(&username, password).await;
-    ssr::back_to_form_keeping::<Register>(result, &username, "/register")
+    ssr::back_to_form::<Register>(result, Some(&username), "/register")
 }
 
-/// Ends the session in this browser and redirects to the login page.
+/// Ends this browser's session (revoking it in the store) and redirects to
+/// the login page.
 #[server(prefix = "/auth", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    ssr::logout();
+    ssr::logout().await;
     Ok(())
 }
 
-/// The logged-in user, or [`AppError::NotLoggedIn`].
+/// The logged-in user and the access token's remaining lifetime.
 #[server(prefix = "/auth", endpoint = "me")]
-pub async fn current_user() -> Result<PublicUser, AppError> {
-    let user = crate::auth::guard::current_session().user().cloned();
-    user.ok_or(AppError::NotLoggedIn)
+pub async fn current_user() -> Result<Me, AppError> {
+    ssr::me()
+}
+
+/// Renews the session ahead of the access token's expiry: the page calls it
+/// while it is in use. Spends the refresh cookie even if the access token is
+/// still valid.
+#[server(prefix = "/auth", endpoint = "renew")]
+pub async fn renew_session() -> Result<Me, AppError> {
+    ssr::renew_session().await
+}
+
+/// One of the user's sessions, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Session id (for "end this session").
+    pub id: String,
+    /// Browser and system, from the user agent.
+    pub device: String,
+    /// The user agent as sent.
+    pub user_agent: String,
+    /// Address of the last use.
+    pub ip: String,
+    /// When it was last used, UTC.
+    pub last_used: String,
+    /// When the user logged in, UTC.
+    pub signed_in: String,
+    /// Whether it is the session of this browser.
+    pub current: bool,
+}
+
+/// The user's sessions that can still be renewed, most recently used first.
+#[server(prefix = "/auth", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    ssr::list_sessions().await
+}
+
+/// Ends one session of the user. Ending this browser's own is a logout.
+#[server(prefix = "/auth", endpoint = "end_session")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    let result = ssr::end_session(&id).await;
+    ssr::back_to_form::<EndSession>(result, None, "/account")
+}
+
+/// Ends every session of the user, this one included.
+#[server(prefix = "/auth", endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    let result = ssr::logout_everywhere().await;
+    ssr::back_to_form::<LogoutEverywhere>(result, None, "/account")
+}
+
+/// Changes the password (the current one is required). Every other session
+/// ends; this one continues with new tokens.
+#[server(prefix = "/auth", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let result = ssr::change_password(current_password, new_password).await;
+    ssr::back_to_form::<ChangePassword>(result, None, "/account")
 }
 
 #[cfg(feature = "ssr")]
@@ -49,6 +109,7 @@ mod ssr {
     use axum::http::HeaderValue;
     use axum::http::header::{ACCEPT, REFERER, SET_COOKIE};
     use axum::http::request::Parts;
+    use axum_extra::extract::CookieJar;
     use axum_extra::extract::cookie::Cookie;
     use leptos::prelude::*;
     use leptos::server_fn::ServerFn;
@@ -56,13 +117,15 @@ mod ssr {
     use leptos_axum::ResponseOptions;
     use url::Url;
 
-    use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE};
-    use crate::auth::guard::current_session;
+    use super::SessionView;
+    use crate::auth::cookie::REFRESH_COOKIE;
+    use crate::auth::guard::{Authenticated, Session, client_info, current_session, renew};
+    use crate::auth::jwt::unix_now;
     use crate::auth::next_path::safe_next;
     use crate::auth::password::{HashError, Verified};
     use crate::auth::username::{Username, UsernameError};
-    use crate::auth::{LoginReason, PublicUser, login_url, password_rules};
-    use crate::db::StoreError;
+    use crate::auth::{LoginReason, Me, PublicUser, login_url, password_rules};
+    use crate::db::{ClientInfo, RevokeReason, StoreError};
     use crate::error::AppError;
     use crate::server::AppState;
 
@@ -111,7 +174,7 @@ mod ssr {
             id: user.id,
             name: user.username,
         };
-        start_session(&state, &public)?;
+        start_session(&state, &public).await?;
         tracing::info!(username = %public.name, user.id = %public.id, "login succeeded");
         leptos_axum::redirect(&safe_next(next.as_deref()));
         Ok(())
@@ -135,7 +198,7 @@ mod ssr {
             id: user.id,
             name: user.username,
         };
-        start_session(&state, &public)?;
+        start_session(&state, &public).await?;
         tracing::info!(username = %public.name, user.id = %public.id, "user registered");
         leptos_axum::redirect("/");
         Ok(())
@@ -147,9 +210,9 @@ mod ssr {
     /// instead (keeping the form's query only if the Referer was that form),
     /// with the username put back if it is a valid name. Invalid input is not
     /// carried: it may be a password typed into the wrong field.
-    pub fn back_to_form_keeping<S: ServerFn>(
+    pub fn back_to_form<S: ServerFn>(
         result: Result<(), AppError>,
-        username: &str,
+        username: Option<&str>,
         form_page: &str,
     ) -> Result<(), AppError> {
         let Err(error) = result else {
@@ -162,6 +225,12 @@ mod ssr {
         if !header(ACCEPT).is_some_and(|v| v.contains("text/html")) {
             return Err(error);
         }
+        // Without a session the form's page would only bounce to the login
+        // page, which says why itself.
+        if let Some(reason) = error.login_reason() {
+            leptos_axum::redirect(&login_url(Some(form_page), reason));
+            return Err(error);
+        }
         let referer = header(REFERER)
             .and_then(|r| Url::parse(r).ok())
             .filter(|r| r.path() == form_page);
@@ -172,13 +241,11 @@ mod ssr {
         {
             let mut query = back.query_pairs_mut();
             if let Some(referer) = &referer {
-                query.extend_pairs(
-                    referer
-                        .query_pairs()
-                        .filter(|(k, _)| !matches!(k.as_ref(), "username" | "__path" | "__err")),
-                );
+                query.extend_pairs(referer.query_pairs().filter(|(k, _)| {
+                    !matches!(k.as_ref(), "username" | "__path" | "__err" | "done")
+                }));
             }
-            if let Ok(name) = Username::parse(username) {
+            if let Some(Ok(name)) = username.map(Username::parse) {
                 query.append_pair("username", name.as_str());
             }
         }
@@ -189,24 +256,230 @@ mod ssr {
         Err(error)
     }
 
-    pub fn logout() {
+    pub async fn logout() {
         let state = expect_context::<AppState>();
-        if let Some(user) = current_session().user() {
-            tracing::info!(username = %user.name, "logged out");
+        if let Some(auth) = current_session().authenticated() {
+            match state
+                .sessions
+                .end(&auth.user.id, &auth.session_id, RevokeReason::Logout)
+                .await
+            {
+                Ok(_) => tracing::info!(username = %auth.user.name, "logged out"),
+                Err(e) => tracing::error!(error = %e, "could not revoke the session at logout"),
+            }
         }
-        set_cookie(state.cookies.removal(ACCESS_COOKIE));
-        set_cookie(state.cookies.removal(MARKER_COOKIE));
-        leptos_axum::redirect(&login_url(None, LoginReason::LoggedOut));
+        end_in_this_browser(&state, LoginReason::LoggedOut);
     }
 
-    fn start_session(state: &AppState, user: &PublicUser) -> Result<(), AppError> {
-        let token = state.jwt.issue(user).map_err(|e| {
+    pub fn me() -> Result<Me, AppError> {
+        match current_session() {
+            Session::User(auth) => Ok(me_of(&auth)),
+            Session::Anonymous(reason) => Err(AppError::from_login_reason(reason)),
+        }
+    }
+
+    pub async fn renew_session() -> Result<Me, AppError> {
+        let state = expect_context::<AppState>();
+        let session = current_session();
+        if let Some(auth) = session.authenticated().filter(|a| a.renewed) {
+            return Ok(me_of(auth));
+        }
+        let Some((token, client)) = refresh_cookie() else {
+            return Err(match session {
+                Session::Anonymous(reason) => AppError::from_login_reason(reason),
+                Session::User(_) => AppError::SessionExpired,
+            });
+        };
+        match renew(&state, &token, &client).await {
+            Ok((auth, cookies)) => {
+                cookies.into_iter().for_each(set_cookie);
+                Ok(me_of(&auth))
+            }
+            Err((reason, removals)) => {
+                removals.into_iter().for_each(set_cookie);
+                Err(AppError::from_login_reason(reason))
+            }
+        }
+    }
+
+    pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+        let state = expect_context::<AppState>();
+        let auth = require_user()?;
+        let now = crate::auth::refresh::now_millis();
+        let rows = state
+            .store
+            .live_sessions(&auth.user.id, now)
+            .await
+            .map_err(store_fault)?;
+        let revocations = state.sessions.revocations();
+        Ok(rows
+            .into_iter()
+            .filter(|row| !revocations.is_revoked(&row.id))
+            .map(|row| SessionView {
+                current: row.id == auth.session_id,
+                device: describe_agent(&row.user_agent),
+                last_used: utc_minutes(row.last_used_at),
+                signed_in: utc_minutes(row.created_at),
+                ip: if row.ip.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    row.ip
+                },
+                user_agent: row.user_agent,
+                id: row.id,
+            })
+            .collect())
+    }
+
+    pub async fn end_session(id: &str) -> Result<(), AppError> {
+        let state = expect_context::<AppState>();
+        let auth = require_live_session(&state).await?;
+        if id == auth.session_id {
+            logout().await;
+            return Ok(());
+        }
+        let ended = state
+            .sessions
+            .end(&auth.user.id, id, RevokeReason::Ended)
+            .await
+            .map_err(store_fault)?;
+        if !ended {
+            return Err(AppError::NoSuchSession);
+        }
+        tracing::info!(username = %auth.user.name, session = %id, "session ended from the account page");
+        leptos_axum::redirect("/account?done=ended");
+        Ok(())
+    }
+
+    pub async fn logout_everywhere() -> Result<(), AppError> {
+        let state = expect_context::<AppState>();
+        let auth = require_live_session(&state).await?;
+        let ended = state
+            .sessions
+            .end_all(&auth.user.id, None, RevokeReason::Ended)
+            .await
+            .map_err(store_fault)?;
+        tracing::info!(username = %auth.user.name, sessions = ended, "logged out everywhere");
+        end_in_this_browser(&state, LoginReason::LoggedOut);
+        Ok(())
+    }
+
+    pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+        let state = expect_context::<AppState>();
+        let auth = require_live_session(&state).await?;
+        password_rules::check(&new).map_err(AppError::Password)?;
+        let user = state
+            .store
+            .find_user_by_id(&auth.user.id)
+            .await
+            .map_err(store_fault)?
+            .ok_or(AppError::SessionEnded)?;
+        let verified = state
+            .hasher
+            .verify(current, Some(user.password_hash))
+            .await
+            .map_err(hash_fault)?;
+        if verified == Verified::No {
+            tracing::warn!(username = %user.username, "password change refused: wrong current password");
+            return Err(AppError::WrongCurrentPassword);
+        }
+        let hash = state.hasher.hash(new).await.map_err(hash_fault)?;
+        state
+            .store
+            .set_password_hash(&user.id, &hash)
+            .await
+            .map_err(store_fault)?;
+        let ended = state
+            .sessions
+            .end_all(
+                &user.id,
+                Some(&auth.session_id),
+                RevokeReason::PasswordChanged,
+            )
+            .await
+            .map_err(store_fault)?;
+        tracing::info!(username = %user.username, other_sessions_ended = ended, "password changed");
+
+        // This session goes on, with tokens issued after the change.
+        if let Some((token, client)) = refresh_cookie() {
+            match renew(&state, &token, &client).await {
+                Ok((_, cookies)) => cookies.into_iter().for_each(set_cookie),
+                Err((reason, _)) => return Err(AppError::from_login_reason(reason)),
+            }
+        }
+        leptos_axum::redirect("/account?done=password");
+        Ok(())
+    }
+
+    /// The session of this request, or the error that says why there is none.
+    fn require_user() -> Result<Authenticated, AppError> {
+        match current_session() {
+            Session::User(auth) => Ok(auth),
+            Session::Anonymous(reason) => Err(AppError::from_login_reason(reason)),
+        }
+    }
+
+    /// Like [`require_user`], but also asks the store whether the session is
+    /// still live: account changes must not ride on a token whose session was
+    /// ended on another server.
+    async fn require_live_session(state: &AppState) -> Result<Authenticated, AppError> {
+        let auth = require_user()?;
+        if state
+            .sessions
+            .is_live(&auth.session_id)
+            .await
+            .map_err(store_fault)?
+        {
+            Ok(auth)
+        } else {
+            state.cookies.removals().into_iter().for_each(set_cookie);
+            Err(AppError::SessionEnded)
+        }
+    }
+
+    fn me_of(auth: &Authenticated) -> Me {
+        Me {
+            user: auth.user.clone(),
+            expires_in_secs: auth.expires_at.saturating_sub(unix_now()),
+        }
+    }
+
+    /// The refresh cookie of this request and where the request came from.
+    fn refresh_cookie() -> Option<(String, ClientInfo)> {
+        let parts = use_context::<Parts>()?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar.get(REFRESH_COOKIE)?.value().to_owned();
+        Some((token, client_info(&parts)))
+    }
+
+    async fn start_session(state: &AppState, user: &PublicUser) -> Result<(), AppError> {
+        let client = use_context::<Parts>()
+            .map(|parts| client_info(&parts))
+            .unwrap_or_default();
+        let grant = state
+            .sessions
+            .start(&user.id, &user.name, &client)
+            .await
+            .map_err(store_fault)?;
+        let (_, cookies) = crate::auth::guard::issue_cookies(
+            state,
+            user,
+            &grant.session,
+            grant.token,
+            grant.max_age_secs,
+        )
+        .map_err(|e| {
             tracing::error!(error = %e, "could not sign an access token");
             AppError::Internal
         })?;
-        set_cookie(state.cookies.access(token, state.jwt.ttl()));
-        set_cookie(state.cookies.marker());
+        cookies.into_iter().for_each(set_cookie);
         Ok(())
+    }
+
+    /// Clears the session cookies and sends the browser to the login page.
+    fn end_in_this_browser(state: &AppState, reason: LoginReason) {
+        state.cookies.removals().into_iter().for_each(set_cookie);
+        leptos_axum::redirect(&login_url(None, reason));
     }
 
     fn set_cookie(cookie: Cookie<'static>) {
@@ -214,6 +487,58 @@ mod ssr {
         match HeaderValue::from_str(&cookie.to_string()) {
             Ok(value) => options.append_header(SET_COOKIE, value),
             Err(_) => tracing::error!(cookie = cookie.name(), "cookie value is not a valid header"),
+        }
+    }
+
+    /// "Firefox on Linux", from a user agent; the raw value is shown too.
+    fn describe_agent(agent: &str) -> String {
+        const BROWSERS: &[(&str, &str)] = &[
+            ("Edg/", "Edge"),
+            ("OPR/", "Opera"),
+            ("Firefox/", "Firefox"),
+            ("HeadlessChrome/", "Headless Chrome"),
+            ("Chromium/", "Chromium"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+            ("python-requests/", "Python requests"),
+        ];
+        const SYSTEMS: &[(&str, &str)] = &[
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("iPad", "iPadOS"),
+            ("Windows", "Windows"),
+            ("Mac OS X", "macOS"),
+            ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"),
+        ];
+        let find = |table: &[(&str, &'static str)]| {
+            table
+                .iter()
+                .find(|(needle, _)| agent.contains(needle))
+                .map(|(_, name)| *name)
+        };
+        match (find(BROWSERS), find(SYSTEMS)) {
+            (Some(browser), Some(system)) => format!("{browser} on {system}"),
+            (Some(browser), None) => browser.to_owned(),
+            (None, Some(system)) => format!("A browser on {system}"),
+            (None, None) if agent.is_empty() => "Unknown device".to_owned(),
+            (None, None) => "Other client".to_owned(),
+        }
+    }
+
+    /// `2026-12-04 09:30 UTC` for a time in Unix milliseconds.
+    fn utc_minutes(ms: i64) -> String {
+        match time::OffsetDateTime::from_unix_timestamp(ms / 1000) {
+            Ok(t) => format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            ),
+            Err(_) => "unknown".to_owned(),
         }
     }
 
@@ -232,6 +557,26 @@ mod ssr {
                 tracing::error!(error = %detail, "password hashing failed");
                 AppError::Internal
             }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::{describe_agent, utc_minutes};
+
+        #[test]
+        fn agents_are_named_by_browser_and_system() {
+            let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+            assert_eq!(describe_agent(chrome), "Chrome on Linux");
+            let firefox = "Mozilla/5.0 (Windows NT 10.0; rv:133.0) Gecko/20100101 Firefox/133.0";
+            assert_eq!(describe_agent(firefox), "Firefox on Windows");
+            assert_eq!(describe_agent(""), "Unknown device");
+            assert_eq!(describe_agent("curl/8.5"), "curl");
+        }
+
+        #[test]
+        fn times_show_to_the_minute_in_utc() {
+            assert_eq!(utc_minutes(1_796_345_400_999), "2026-12-04 00:50 UTC");
         }
     }
 }

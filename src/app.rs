@@ -5,7 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::pages::{HomePage, LoginPage, NotFound, RegisterPage};
+use crate::pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -27,7 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: three pages and a not-found page.
+/// The application: four pages and a not-found page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
                     // Async: the greeting is in the HTML itself, so the page
                     // works without JavaScript.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                 </Routes>

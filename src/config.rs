@@ -110,6 +110,25 @@ pub struct Settings {
     #[arg(long, env = "AUTHBRIDGE_JWT_AUDIENCE", default_value = "authbridge")]
     pub jwt_audience: String,
 
+    /// Refresh-token lifetime: how long a session survives without use.
+    /// Defaults to `14d`.
+    #[arg(long, env = "AUTHBRIDGE_REFRESH_TTL", default_value = "14d", value_parser = humantime::parse_duration)]
+    pub refresh_ttl: Duration,
+
+    /// Absolute session lifetime from login, however often it is refreshed.
+    /// Defaults to `30d`.
+    #[arg(long, env = "AUTHBRIDGE_SESSION_MAX_AGE", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub session_max_age: Duration,
+
+    /// How long a just-rotated refresh token may be presented again (two tabs
+    /// refreshing at once) and get the same successor. Defaults to `10s`.
+    #[arg(long, env = "AUTHBRIDGE_REFRESH_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Duration,
+
+    /// How often expired sessions are purged from the store. Defaults to `10m`.
+    #[arg(long, env = "AUTHBRIDGE_PURGE_INTERVAL", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub purge_interval: Duration,
+
     /// Password hashes computed at once (each takes 19 MiB). Defaults to the
     /// number of CPU cores.
     #[arg(long, env = "AUTHBRIDGE_HASH_CONCURRENCY")]
@@ -135,6 +154,11 @@ pub enum ConfigError {
     /// A lifetime of zero.
     #[error("AUTHBRIDGE_ACCESS_TTL must be at least one second")]
     ZeroTtl,
+    /// A session setting that cannot work.
+    #[error(
+        "AUTHBRIDGE_REFRESH_TTL and AUTHBRIDGE_SESSION_MAX_AGE must be at least one second, and AUTHBRIDGE_PURGE_INTERVAL too"
+    )]
+    ZeroSessionLifetime,
 }
 
 /// How the signing secret was obtained, for the startup log.
@@ -151,6 +175,13 @@ impl Settings {
     pub fn signing_secret(&self) -> Result<(Secret, SecretSource), ConfigError> {
         if self.access_ttl < Duration::from_secs(1) {
             return Err(ConfigError::ZeroTtl);
+        }
+        let second = Duration::from_secs(1);
+        if self.refresh_ttl < second
+            || self.session_max_age < second
+            || self.purge_interval < second
+        {
+            return Err(ConfigError::ZeroSessionLifetime);
         }
         match (&self.secret_key, self.env) {
             (Some(secret), Environment::Production) => {
@@ -217,6 +248,8 @@ mod tests {
         let s = Settings::try_parse_from(["authbridge", "--env", "development"]).unwrap();
         assert_eq!(s.access_ttl, Duration::from_secs(15 * 60));
         assert_eq!(s.jwt_leeway, Duration::from_secs(5));
+        assert_eq!(s.refresh_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.session_max_age, Duration::from_secs(30 * 86_400));
         assert!(s.database_url.starts_with("surrealkv://data/"));
     }
 

@@ -9,6 +9,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::LoginReason;
 use crate::auth::password_rules::PasswordError;
 use crate::auth::username::UsernameError;
 
@@ -30,6 +31,21 @@ pub enum AppError {
     /// The request needs a logged-in user and has none.
     #[error("Please log in.")]
     NotLoggedIn,
+    /// The current password given to change it was wrong.
+    #[error("The current password is incorrect.")]
+    WrongCurrentPassword,
+    /// The session's refresh token expired, or its absolute lifetime passed.
+    #[error("Your session has expired, please log in again.")]
+    SessionExpired,
+    /// The session was ended elsewhere (log out everywhere, password change).
+    #[error("Your session was ended, please log in again.")]
+    SessionEnded,
+    /// The session was revoked because a spent refresh token came back.
+    #[error("Your session was ended for security reasons, please log in again.")]
+    SessionRevoked,
+    /// No such session of this user (already ended, or someone else's).
+    #[error("That session no longer exists.")]
+    NoSuchSession,
     /// Too many password checks are queued; the client may retry shortly.
     #[error("The server is busy, please try again in a moment.")]
     Busy,
@@ -46,10 +62,39 @@ impl AppError {
     pub fn status(self) -> u16 {
         match self {
             Self::Username(_) | Self::Password(_) | Self::BadRequest => 400,
-            Self::InvalidCredentials | Self::NotLoggedIn => 401,
+            Self::InvalidCredentials
+            | Self::NotLoggedIn
+            | Self::SessionExpired
+            | Self::SessionEnded
+            | Self::SessionRevoked
+            | Self::WrongCurrentPassword => 401,
+            Self::NoSuchSession => 404,
             Self::UsernameTaken => 409,
             Self::Busy => 503,
             Self::Internal => 500,
+        }
+    }
+}
+
+impl AppError {
+    /// The error for a request without a session, by why it has none.
+    pub fn from_login_reason(reason: LoginReason) -> Self {
+        match reason {
+            LoginReason::Expired => Self::SessionExpired,
+            LoginReason::Ended | LoginReason::LoggedOut => Self::SessionEnded,
+            LoginReason::Security => Self::SessionRevoked,
+            LoginReason::Required => Self::NotLoggedIn,
+        }
+    }
+
+    /// Which login-page message fits, if this error means "no session".
+    pub fn login_reason(self) -> Option<LoginReason> {
+        match self {
+            Self::NotLoggedIn => Some(LoginReason::Required),
+            Self::SessionExpired => Some(LoginReason::Expired),
+            Self::SessionEnded => Some(LoginReason::Ended),
+            Self::SessionRevoked => Some(LoginReason::Security),
+            _ => None,
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::auth::cookie::CookiePolicy;
 use crate::auth::guard;
 use crate::auth::jwt::{JwtKeys, JwtSettings};
 use crate::auth::password::{HashError, Hasher};
+use crate::auth::refresh::{SessionSettings, Sessions, purge_forever};
+use crate::auth::revocations::Revocations;
 use crate::config::{ConfigError, SecretSource, Settings};
 use crate::db::{Store, StoreError};
 
@@ -41,6 +43,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// How our cookies are built.
     pub cookies: CookiePolicy,
+    /// Refresh tokens and session revocation.
+    pub sessions: Sessions,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -91,6 +95,19 @@ impl AppState {
             leeway: settings.jwt_leeway,
         })?;
         let store = Store::open(&settings.database_url).await?;
+        // An access token outlives its session's revocation by at most this.
+        let token_window = settings.access_ttl + settings.jwt_leeway;
+        let sessions = Sessions::new(
+            store.clone(),
+            &secret,
+            SessionSettings {
+                refresh_ttl: settings.refresh_ttl,
+                max_age: settings.session_max_age,
+                grace: settings.refresh_grace,
+            },
+            Revocations::new(token_window),
+        );
+        sessions.load_recent_revocations(token_window).await?;
         let hasher = Hasher::new(settings.hash_permits(), settings.hash_queue_timeout)?;
         let cookies = CookiePolicy {
             secure: settings.cookie_secure(leptos.site_addr),
@@ -101,6 +118,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             hasher,
             cookies,
+            sessions,
         })
     }
 }
@@ -112,6 +130,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route(guard::REFRESH_ROUTE, get(guard::refresh_route))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(
@@ -137,11 +156,20 @@ pub fn router(state: AppState) -> Router {
 /// Registers the server functions by hand as well: `inventory` may miss them
 /// when the library is linked into a test binary that does not name them.
 fn register_server_fns() {
-    use crate::api::{CurrentUser, Login, Logout, Register};
-    leptos::server_fn::axum::register_explicit::<Login>();
-    leptos::server_fn::axum::register_explicit::<Register>();
-    leptos::server_fn::axum::register_explicit::<Logout>();
-    leptos::server_fn::axum::register_explicit::<CurrentUser>();
+    use crate::api::{
+        ChangePassword, CurrentUser, EndSession, ListSessions, Login, Logout, LogoutEverywhere,
+        Register, RenewSession,
+    };
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<Login>();
+    register_explicit::<Register>();
+    register_explicit::<Logout>();
+    register_explicit::<CurrentUser>();
+    register_explicit::<RenewSession>();
+    register_explicit::<ListSessions>();
+    register_explicit::<EndSession>();
+    register_explicit::<LogoutEverywhere>();
+    register_explicit::<ChangePassword>();
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
@@ -158,7 +186,8 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -169,11 +198,17 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let leptos = conf.leptos_options;
     let addr = leptos.site_addr;
     let state = AppState::build(&settings, leptos).await?;
+    let purge = tokio::spawn(purge_forever(
+        state.store.clone(),
+        settings.purge_interval,
+        PURGE_BATCH,
+    ));
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tracing::info!(env = ?settings.env, "authbridge listening on http://{local}");
     println!("authbridge is running: open http://{local}/register");
     serve(listener, router(state), shutdown_signal()).await?;
+    purge.abort();
 
     // The router, and with it every store handle, is gone now. The embedded
     // engine shuts down in a background task once the last handle drops and
@@ -183,6 +218,10 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     tokio::time::sleep(ENGINE_SHUTDOWN_GRACE).await;
     Ok(())
 }
+
+/// Most expired tokens (and sessions) deleted in one purge pass, so a pass
+/// never holds the store for long.
+const PURGE_BATCH: usize = 500;
 
 /// How long the store's engine gets to stop after the last handle is dropped.
 const ENGINE_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);

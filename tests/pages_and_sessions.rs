@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{SECRET, TestApp, cookie_header, unique_name};
+use common::{Jar, SECRET, TestApp, cookie_header, unique_name};
 use jsonwebtoken::{EncodingKey, Header};
 
 const PASSWORD: &str = "correct horse battery";
@@ -74,7 +74,7 @@ async fn production_cookies_are_secure_even_on_loopback() {
     let reply = app.try_register(&name, PASSWORD).await;
 
     let cookies = reply.set_cookies();
-    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert_eq!(cookies.len(), 3, "access, refresh, marker: {cookies:?}");
     assert!(
         cookies
             .iter()
@@ -111,29 +111,37 @@ async fn token_never_appears_in_html_or_server_function_bodies() {
 }
 
 #[tokio::test]
-async fn expired_token_redirects_to_login_saying_session_expired() {
-    let app = TestApp::with_args(&["--access-ttl", "1s"]).await;
-    let cookie = app.register(&unique_name("late"), PASSWORD).await;
+async fn expired_session_redirects_to_login_saying_session_expired() {
+    let app = TestApp::with_args(&["--access-ttl", "1s", "--refresh-ttl", "1s"]).await;
+    let mut jar = app.register_jar(&unique_name("late"), PASSWORD).await;
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let reply = app.get_page("/", Some(&cookie)).await;
+    let (login, visited) = app.browse("/", &mut jar).await;
 
-    assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert_eq!(reply.location(), "/login?next=/&reason=expired");
-    let login = app.get_page(reply.location(), None).await;
+    assert_eq!(
+        visited,
+        ["/auth/refresh?next=%2F", "/login?next=/&reason=expired"]
+    );
     assert!(
         login
             .body
             .contains("Your session has expired, please log in again.")
     );
+    assert!(jar.get("authbridge_refresh").is_none());
 }
 
 #[tokio::test]
-async fn browser_that_dropped_the_expired_cookie_still_hears_expired() {
+async fn browser_that_dropped_the_expired_cookies_still_hears_expired() {
     let app = TestApp::new().await;
-    // The browser removes the access cookie at Max-Age; only the marker remains.
-    let reply = app.get_page("/", Some("authbridge_had_session=1")).await;
-    assert_eq!(reply.location(), "/login?next=/&reason=expired");
+    // The browser removes access and refresh cookies at their Max-Age; only
+    // the longer-lived marker remains.
+    let mut jar = Jar::default();
+    jar.put("authbridge_had_session", "1", "/");
+    let (_, visited) = app.browse("/", &mut jar).await;
+    assert_eq!(visited, ["/auth/refresh?next=%2F"]);
+    let (login, visited) = app.browse("/auth/refresh?next=%2F&retry=1", &mut jar).await;
+    assert_eq!(visited, ["/login?next=/&reason=expired"]);
+    assert!(login.body.contains("Your session has expired"));
 }
 
 #[tokio::test]
@@ -147,7 +155,7 @@ fn forged(secret: &str, name: &str, exp_offset: i64) -> String {
     let now = jsonwebtoken::get_current_timestamp() as i64;
     let claims = serde_json::json!({
         "sub": "someone", "name": name, "iat": now, "exp": now + exp_offset,
-        "iss": "authbridge", "aud": "authbridge", "jti": "x"
+        "iss": "authbridge", "aud": "authbridge", "jti": "x", "sid": "peer"
     });
     let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
     jsonwebtoken::encode(&Header::default(), &claims, &key).unwrap()
@@ -205,7 +213,11 @@ async fn logout_clears_cookies_and_says_logged_out() {
 
     assert_eq!(reply.status, StatusCode::FOUND);
     assert_eq!(reply.location(), "/login?reason=logged_out");
-    for name in ["authbridge_access", "authbridge_had_session"] {
+    for name in [
+        "authbridge_access",
+        "authbridge_refresh",
+        "authbridge_had_session",
+    ] {
         assert!(
             reply
                 .set_cookies()

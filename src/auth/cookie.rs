@@ -3,11 +3,16 @@
 //! - the access cookie holds the JWT: `HttpOnly` (page scripts cannot read it),
 //!   `SameSite=Lax`, `Path=/`, `Secure` unless developing on loopback, and a
 //!   `Max-Age` equal to the token lifetime;
+//! - the refresh cookie holds the opaque refresh token: `HttpOnly`, `Secure` as
+//!   the access cookie, `SameSite=Strict`, and `Path=/auth`: the prefix of the
+//!   refresh route (`/auth/refresh`) and of the server functions, which
+//!   refresh inline. Pages, assets and other services under the same host
+//!   never receive it;
 //! - the "had a session" marker holds no secret, only `1`. The browser drops the
-//!   access cookie when it expires, so without the marker an expired session
-//!   would look like a visitor who never logged in; with it the login page can
-//!   say "your session has expired". It lives for [`MARKER_MAX_AGE`] and is
-//!   cleared on logout.
+//!   access cookie when it expires, and never sends the refresh cookie to a
+//!   page, so the marker is how a page request knows there may be a session
+//!   to renew (through `/auth/refresh`) or one that has expired. It outlives
+//!   the refresh token by [`MARKER_EXTRA`] and is cleared on logout.
 
 use std::time::Duration;
 
@@ -15,10 +20,15 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 
 /// Name of the cookie that carries the access token.
 pub const ACCESS_COOKIE: &str = "authbridge_access";
+/// Name of the cookie that carries the refresh token.
+pub const REFRESH_COOKIE: &str = "authbridge_refresh";
 /// Name of the cookie that marks a browser that had a session.
 pub const MARKER_COOKIE: &str = "authbridge_had_session";
-/// Lifetime of the marker cookie.
-pub const MARKER_MAX_AGE: Duration = Duration::from_secs(30 * 86_400);
+/// How much longer the marker lives than the refresh token: while it is there,
+/// a browser whose session ran out hears "your session has expired".
+pub const MARKER_EXTRA: Duration = Duration::from_secs(30 * 86_400);
+/// The only path the refresh cookie is sent to.
+pub const REFRESH_PATH: &str = "/auth";
 
 /// Builds the `Set-Cookie` values for our cookies, with one `Secure` policy.
 #[derive(Debug, Clone, Copy)]
@@ -33,14 +43,36 @@ impl CookiePolicy {
         self.base(ACCESS_COOKIE, token, ttl)
     }
 
-    /// The marker cookie that outlives the access cookie.
-    pub fn marker(self) -> Cookie<'static> {
-        self.base(MARKER_COOKIE, "1".to_owned(), MARKER_MAX_AGE)
+    /// The refresh cookie, living as long as the token.
+    pub fn refresh(self, token: String, ttl: Duration) -> Cookie<'static> {
+        let mut cookie = self.base(REFRESH_COOKIE, token, ttl);
+        cookie.set_same_site(SameSite::Strict);
+        cookie.set_path(REFRESH_PATH);
+        cookie
     }
 
-    /// A cookie that deletes `name` (empty value, `Max-Age=0`).
+    /// The marker cookie, outliving the refresh token by [`MARKER_EXTRA`].
+    pub fn marker(self, refresh_ttl: Duration) -> Cookie<'static> {
+        self.base(MARKER_COOKIE, "1".to_owned(), refresh_ttl + MARKER_EXTRA)
+    }
+
+    /// A cookie that deletes `name` (empty value, `Max-Age=0`, its own path).
     pub fn removal(self, name: &'static str) -> Cookie<'static> {
-        self.base(name, String::new(), Duration::ZERO)
+        let mut cookie = self.base(name, String::new(), Duration::ZERO);
+        if name == REFRESH_COOKIE {
+            cookie.set_same_site(SameSite::Strict);
+            cookie.set_path(REFRESH_PATH);
+        }
+        cookie
+    }
+
+    /// Removals of all three cookies: the end of a session in this browser.
+    pub fn removals(self) -> [Cookie<'static>; 3] {
+        [
+            self.removal(ACCESS_COOKIE),
+            self.removal(REFRESH_COOKIE),
+            self.removal(MARKER_COOKIE),
+        ]
     }
 
     fn base(self, name: &'static str, value: String, max_age: Duration) -> Cookie<'static> {
@@ -83,6 +115,27 @@ mod tests {
             .to_string();
         assert!(!header.contains("Secure"));
         assert!(header.contains("HttpOnly"));
+    }
+
+    #[test]
+    fn refresh_cookie_is_strict_and_only_sent_to_the_auth_routes() {
+        let header = CookiePolicy { secure: true }
+            .refresh("r".into(), Duration::from_secs(60))
+            .to_string();
+        for part in [
+            "authbridge_refresh=r",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/auth",
+            "Secure",
+            "Max-Age=60",
+        ] {
+            assert!(header.contains(part), "{part} missing in {header}");
+        }
+        let removal = CookiePolicy { secure: true }
+            .removal(REFRESH_COOKIE)
+            .to_string();
+        assert!(removal.contains("Path=/auth"), "{removal}");
     }
 
     #[test]

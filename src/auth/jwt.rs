@@ -37,6 +37,9 @@ pub struct Claims {
     pub aud: String,
     /// Unique token id (random UUID).
     pub jti: String,
+    /// The session (refresh-token family) this token belongs to: revoking
+    /// the session makes the server refuse the token too.
+    pub sid: String,
 }
 
 /// Why a token was refused. Callers only need to tell "expired" from "bad".
@@ -111,7 +114,11 @@ impl JwtKeys {
     }
 
     /// Signs a new access token for `user`, valid from now for [`Self::ttl`].
-    pub fn issue(&self, user: &PublicUser) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user: &PublicUser,
+        session: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = unix_now();
         let claims = Claims {
             sub: user.id.clone(),
@@ -121,6 +128,7 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: session.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
     }
@@ -186,17 +194,18 @@ mod tests {
         let now = unix_now() as i64;
         serde_json::json!({
             "sub": "u1", "name": "Alice", "iat": now, "exp": now + exp_offset,
-            "iss": iss, "aud": aud, "jti": "j1"
+            "iss": iss, "aud": aud, "jti": "j1", "sid": "s1"
         })
     }
 
     #[test]
     fn issued_token_verifies_with_the_rust_crypto_backend() {
         let keys = keys();
-        let token = keys.issue(&alice()).unwrap();
+        let token = keys.issue(&alice(), "s1").unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "u1");
         assert_eq!(claims.name, "Alice");
+        assert_eq!(claims.sid, "s1");
         assert_eq!(claims.exp - claims.iat, 60);
         assert_eq!(
             (claims.iss.as_str(), claims.aud.as_str()),
@@ -208,15 +217,15 @@ mod tests {
     #[test]
     fn each_token_gets_a_fresh_jti() {
         let keys = keys();
-        let a = keys.verify(&keys.issue(&alice()).unwrap()).unwrap();
-        let b = keys.verify(&keys.issue(&alice()).unwrap()).unwrap();
+        let a = keys.verify(&keys.issue(&alice(), "s1").unwrap()).unwrap();
+        let b = keys.verify(&keys.issue(&alice(), "s1").unwrap()).unwrap();
         assert_ne!(a.jti, b.jti);
     }
 
     #[test]
     fn tampered_payload_is_invalid() {
         let keys = keys();
-        let token = keys.issue(&alice()).unwrap();
+        let token = keys.issue(&alice(), "s1").unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut payload: serde_json::Value =
             serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
@@ -233,7 +242,7 @@ mod tests {
             "authbridge",
             60,
         );
-        let token = other.issue(&alice()).unwrap();
+        let token = other.issue(&alice(), "s1").unwrap();
         assert_eq!(keys().verify(&token), Err(TokenError::Invalid));
     }
 

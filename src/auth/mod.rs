@@ -13,6 +13,10 @@ pub mod guard;
 pub mod jwt;
 #[cfg(feature = "ssr")]
 pub mod password;
+#[cfg(feature = "ssr")]
+pub mod refresh;
+#[cfg(feature = "ssr")]
+pub mod revocations;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +30,16 @@ pub struct PublicUser {
     pub name: String,
 }
 
+/// The logged-in user and how long the current access token lasts, for the
+/// pages (the client refreshes shortly before `expires_in_secs` runs out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Who is logged in.
+    pub user: PublicUser,
+    /// Seconds until the access token expires.
+    pub expires_in_secs: u64,
+}
+
 /// Why the login page is shown; chooses the flash message, carried as `?reason=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginReason {
@@ -35,6 +49,11 @@ pub enum LoginReason {
     Expired,
     /// The user pressed "Log out".
     LoggedOut,
+    /// The session was ended elsewhere: "log out everywhere", ended from the
+    /// sessions list, or a password change on another device.
+    Ended,
+    /// A spent refresh token came back: the session was revoked as stolen.
+    Security,
 }
 
 impl LoginReason {
@@ -44,6 +63,8 @@ impl LoginReason {
             Self::Required => "required",
             Self::Expired => "expired",
             Self::LoggedOut => "logged_out",
+            Self::Ended => "ended",
+            Self::Security => "security",
         }
     }
 
@@ -53,6 +74,8 @@ impl LoginReason {
             "required" => Some(Self::Required),
             "expired" => Some(Self::Expired),
             "logged_out" => Some(Self::LoggedOut),
+            "ended" => Some(Self::Ended),
+            "security" => Some(Self::Security),
             _ => None,
         }
     }
@@ -63,7 +86,15 @@ impl LoginReason {
             Self::Required => "Please log in.",
             Self::Expired => "Your session has expired, please log in again.",
             Self::LoggedOut => "You have been logged out.",
+            Self::Ended => "Your session was ended, please log in again.",
+            Self::Security => "Your session was ended for security reasons, please log in again.",
         }
+    }
+
+    /// Whether this message means the browser no longer has a session, so
+    /// the other tabs should leave their pages too.
+    pub fn ends_session(self) -> bool {
+        matches!(self, Self::LoggedOut | Self::Ended | Self::Security)
     }
 }
 
@@ -121,6 +152,8 @@ mod tests {
             LoginReason::Required,
             LoginReason::Expired,
             LoginReason::LoggedOut,
+            LoginReason::Ended,
+            LoginReason::Security,
         ] {
             assert_eq!(LoginReason::from_query(r.as_query()), Some(r));
         }

@@ -14,6 +14,12 @@ use surrealdb::types::SurrealValue;
 use crate::auth::password::PasswordHash;
 use crate::auth::username::Username;
 
+mod sessions;
+
+pub use sessions::{
+    ClientInfo, NewSession, Purged, RefreshRecord, RevokeReason, SessionRow, millis,
+};
+
 /// Longest we wait for the store to open before giving up with an error.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a registration is retried after a transaction conflict.
@@ -94,6 +100,7 @@ impl Store {
             let db = surrealdb::engine::any::connect(url).await?;
             db.use_ns(NAMESPACE).use_db(DATABASE).await?;
             db.query(SCHEMA).await?.check()?;
+            db.query(sessions::SCHEMA).await?.check()?;
             Ok::<_, surrealdb::Error>(db)
         };
         match tokio::time::timeout(OPEN_TIMEOUT, connect).await {
@@ -172,6 +179,20 @@ impl Store {
             .await?;
         let rows: Vec<UserRow> = response.take(0)?;
         Ok(rows.into_iter().next().map(StoredUser::from))
+    }
+
+    /// Finds a user by id.
+    pub async fn find_user_by_id(&self, id: &str) -> Result<Option<StoredUser>, StoreError> {
+        let mut response = self
+            .db
+            .query(
+                "SELECT record::id(id) AS id, username, password_hash \
+                 FROM ONLY type::record('user', $id)",
+            )
+            .bind(("id", id.to_owned()))
+            .await?;
+        let row: Option<UserRow> = response.take(0)?;
+        Ok(row.map(StoredUser::from))
     }
 
     /// Replaces a user's password hash (after a rehash with new parameters).

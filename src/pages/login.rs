@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{Field, FormError, SubmitButton, use_hydrated};
-use super::remember;
+use super::{remember, session_keeper};
 use crate::api::Login;
 use crate::auth::LoginReason;
 use crate::auth::next_path::safe_next;
@@ -27,6 +27,16 @@ pub fn LoginPage() -> impl IntoView {
     // Put back after a failed plain form post (JavaScript off).
     let typed_name = query.read_untracked().get("username");
     let scripted = use_hydrated();
+
+    // Shown after a logout: the other tabs of this browser leave their pages.
+    let after_logout = query
+        .read_untracked()
+        .get("reason")
+        .and_then(|r| LoginReason::from_query(&r))
+        .is_some_and(LoginReason::ends_session);
+    if after_logout {
+        Effect::new(move |_| session_keeper::announce_logout());
+    }
 
     let username = NodeRef::new();
     let remember_box = NodeRef::new();

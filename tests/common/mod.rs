@@ -203,3 +203,130 @@ pub fn form_encode(form: &[(&str, &str)]) -> String {
 fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A browser's cookie store, as far as these tests need one: cookies by name
+/// with their `Path`, replaced and removed (`Max-Age=0`) as responses say, and
+/// sent only to paths under their `Path`.
+#[derive(Debug, Clone, Default)]
+pub struct Jar {
+    cookies: Vec<(String, String, String)>,
+}
+
+impl Jar {
+    /// A jar holding what `reply` set.
+    pub fn from_reply(reply: &Reply) -> Self {
+        let mut jar = Self::default();
+        jar.update(reply);
+        jar
+    }
+
+    /// Applies the `Set-Cookie` headers of `reply`.
+    pub fn update(&mut self, reply: &Reply) {
+        for header in reply.set_cookies() {
+            let mut parts = header.split(';').map(str::trim);
+            let Some((name, value)) = parts.next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let mut path = "/".to_owned();
+            let mut removed = false;
+            for attribute in parts {
+                if let Some(p) = attribute.strip_prefix("Path=") {
+                    path = p.to_owned();
+                }
+                if attribute == "Max-Age=0" {
+                    removed = true;
+                }
+            }
+            self.cookies.retain(|(n, _, p)| !(n == name && *p == path));
+            if !removed {
+                self.cookies.push((name.to_owned(), value.to_owned(), path));
+            }
+        }
+    }
+
+    /// The value of cookie `name`, whatever its path.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, v, _)| v.as_str())
+    }
+
+    /// Forgets cookie `name` (as a browser does when `Max-Age` runs out).
+    pub fn drop_cookie(&mut self, name: &str) {
+        self.cookies.retain(|(n, _, _)| n != name);
+    }
+
+    /// Sets cookie `name` for `path`, as a copied or stolen cookie would be.
+    pub fn put(&mut self, name: &str, value: &str, path: &str) {
+        self.cookies.retain(|(n, _, p)| !(n == name && p == path));
+        self.cookies
+            .push((name.to_owned(), value.to_owned(), path.to_owned()));
+    }
+
+    /// The `Cookie` header for a request to `path`.
+    pub fn header_for(&self, path: &str) -> String {
+        let path = path.split('?').next().unwrap_or(path);
+        self.cookies
+            .iter()
+            .filter(|(_, _, p)| {
+                p == "/" || path == p || path.starts_with(&format!("{}/", p.trim_end_matches('/')))
+            })
+            .map(|(n, v, _)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl TestApp {
+    /// Loads `path` as a browser with `jar` would, following redirects (at
+    /// most 8) and keeping the cookies they set. Returns the last reply and
+    /// every location passed through.
+    pub async fn browse(&self, path: &str, jar: &mut Jar) -> (Reply, Vec<String>) {
+        let mut visited = Vec::new();
+        let mut path = path.to_owned();
+        for _ in 0..8 {
+            let cookie = jar.header_for(&path);
+            let reply = self
+                .get_page(&path, (!cookie.is_empty()).then_some(cookie.as_str()))
+                .await;
+            jar.update(&reply);
+            if !reply.status.is_redirection() {
+                return (reply, visited);
+            }
+            path = reply.location().to_owned();
+            visited.push(path.clone());
+        }
+        panic!("redirect loop: {visited:?}");
+    }
+
+    /// A server-function call (JavaScript on) with the cookies `jar` sends
+    /// to `path`; the jar keeps what the reply sets.
+    pub async fn call_with(&self, path: &str, form: &[(&str, &str)], jar: &mut Jar) -> Reply {
+        let cookie = jar.header_for(path);
+        let reply = self
+            .call(path, form, (!cookie.is_empty()).then_some(cookie.as_str()))
+            .await;
+        jar.update(&reply);
+        reply
+    }
+
+    /// Registers `name` and returns the browser's cookie jar afterwards.
+    pub async fn register_jar(&self, name: &str, password: &str) -> Jar {
+        let reply = self.try_register(name, password).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "register {name}: {}",
+            reply.body
+        );
+        Jar::from_reply(&reply)
+    }
+
+    /// Logs `name` in (a second device) and returns that browser's jar.
+    pub async fn login_jar(&self, name: &str, password: &str) -> Jar {
+        let reply = self.try_login(name, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "login {name}: {}", reply.body);
+        Jar::from_reply(&reply)
+    }
+}

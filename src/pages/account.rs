@@ -1,0 +1,148 @@
+//! `/account` (protected): the user's sessions, ending them, and changing
+//! the password. Every form works as a plain form post too.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::form::{Field, FormError, SubmitButton};
+use super::session_keeper::{SessionKeeper, leave_when_session_ends};
+use crate::api::{
+    ChangePassword, EndSession, LogoutEverywhere, SessionView, current_user, list_sessions,
+};
+
+/// The account page.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
+    let change = ServerAction::<ChangePassword>::new();
+    let user = Resource::new(|| (), |()| current_user());
+    let sessions = Resource::new(
+        move || (end.version().get(), change.version().get()),
+        |_| list_sessions(),
+    );
+
+    let end_error = Signal::derive(move || end.value().get().and_then(Result::err));
+    let everywhere_error = Signal::derive(move || everywhere.value().get().and_then(Result::err));
+    let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
+    leave_when_session_ends(move || {
+        let loaded = user.get().and_then(Result::err);
+        let listed = sessions.get().and_then(Result::err);
+        loaded
+            .or(listed)
+            .or_else(|| end_error.get())
+            .or_else(|| everywhere_error.get())
+            .or_else(|| change_error.get())
+    });
+
+    let query = use_query_map();
+    let done = move || match query.read().get("done").as_deref() {
+        Some("password") => Some("Your password was changed. Your other sessions were logged out."),
+        Some("ended") => Some("The session was ended."),
+        _ => None,
+    };
+
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let me = match user.await {
+                    Ok(me) => me,
+                    Err(_) => return view! { <p>"Please log in."</p> }.into_any(),
+                };
+                view! {
+                    <section class="card wide">
+                        <h1>"Your account"</h1>
+                        <p>
+                            "Logged in as " <span class="username">{me.user.name}</span> ". "
+                            <a href="/">"Home"</a>
+                        </p>
+                        {move || done().map(|m| view! { <p class="flash" role="status">{m}</p> })}
+                        <SessionKeeper expires_in_secs=me.expires_in_secs/>
+
+                        <h2>"Where you are logged in"</h2>
+                        <Suspense fallback=|| view! { <p>"Loading sessions…"</p> }>
+                            {move || Suspend::new(async move {
+                                match sessions.await {
+                                    Ok(list) => session_list(list, end).into_any(),
+                                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                                }
+                            })}
+                        </Suspense>
+                        <FormError error=end_error/>
+                        <ActionForm action=everywhere attr:id="logout-everywhere-form">
+                            <SubmitButton
+                                pending=everywhere.pending()
+                                idle="Log out everywhere"
+                                busy="Logging out everywhere…"
+                            />
+                        </ActionForm>
+                        <FormError error=everywhere_error/>
+
+                        <h2>"Change password"</h2>
+                        <ActionForm action=change attr:id="change-password-form">
+                            <Field
+                                id="current-password"
+                                label="Current password"
+                                name="current_password"
+                                kind="password"
+                                autocomplete="current-password"
+                            />
+                            <Field
+                                id="new-password"
+                                label="New password"
+                                name="new_password"
+                                kind="password"
+                                autocomplete="new-password"
+                                hint=NEW_PASSWORD_HINT
+                            />
+                            <FormError error=change_error/>
+                            <SubmitButton
+                                pending=change.pending()
+                                idle="Change password"
+                                busy="Changing password…"
+                            />
+                        </ActionForm>
+                    </section>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+const NEW_PASSWORD_HINT: &str = "8–128 characters. Your other sessions will be logged out.";
+
+fn session_list(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p>"No active sessions."</p> }.into_any();
+    }
+    view! {
+        <ul class="sessions">
+            {list
+                .into_iter()
+                .map(|s| {
+                    let button = if s.current { "Log out" } else { "End session" };
+                    view! {
+                        <li class="session" data-current=s.current.to_string()>
+                            <div>
+                                <strong class="device">{s.device}</strong>
+                                {s.current.then(|| view! { <span class="this-device">" (this device)"</span> })}
+                            </div>
+                            <small class="agent" title=s.user_agent.clone()>{s.user_agent.clone()}</small>
+                            <div class="meta">
+                                "IP " <span class="ip">{s.ip}</span>
+                                " · last used " <time>{s.last_used}</time>
+                                " · logged in " <time>{s.signed_in}</time>
+                            </div>
+                            <ActionForm action=end attr:class="end-session-form">
+                                <input type="hidden" name="id" value=s.id/>
+                                <button type="submit">{button}</button>
+                            </ActionForm>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
