@@ -2,9 +2,10 @@ import { defineConfig, devices } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 
-// Two servers, each on a loopback port picked here, each with its own
-// in-memory database: one with the default token lifetime, one with a 3 s
-// lifetime for the expiry story.
+// Three servers, each on a loopback port picked here, each with its own
+// in-memory database: one with the default lifetimes; one whose access
+// tokens live 3 s (renewal, and theft with a 2 s grace window); one whose
+// sessions end for good after 5 s (the expiry story).
 function freePort(): number {
   const script =
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
@@ -15,8 +16,10 @@ function freePort(): number {
 // workers must see the ports the servers were started on.
 process.env.E2E_PORT ??= String(freePort());
 process.env.E2E_SHORT_PORT ??= String(freePort());
+process.env.E2E_EXPIRING_PORT ??= String(freePort());
 const port = Number(process.env.E2E_PORT);
 const shortPort = Number(process.env.E2E_SHORT_PORT);
+const expiringPort = Number(process.env.E2E_EXPIRING_PORT);
 
 const root = path.resolve(__dirname, "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
@@ -80,7 +83,16 @@ export default defineConfig({
   ],
   webServer: [
     server(port, {}),
-    server(shortPort, { AUTHBRIDGE_ACCESS_TTL: "3s", AUTHBRIDGE_JWT_LEEWAY: "0s" }),
+    server(shortPort, {
+      AUTHBRIDGE_ACCESS_TTL: "3s",
+      AUTHBRIDGE_JWT_LEEWAY: "0s",
+      AUTHBRIDGE_REFRESH_GRACE: "2s",
+    }),
+    server(expiringPort, {
+      AUTHBRIDGE_ACCESS_TTL: "2s",
+      AUTHBRIDGE_JWT_LEEWAY: "0s",
+      AUTHBRIDGE_SESSION_MAX_AGE: "5s",
+    }),
   ],
 });
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { HomePage, LoginPage, PASSWORD, RegisterPage, uniqueName } from "./pages/auth-pages";
+import { AccountPage, HomePage, LoginPage, PASSWORD, RegisterPage, logIn, uniqueName } from "./pages/auth-pages";
 
 test.use({ javaScriptEnabled: false });
 
@@ -41,4 +41,34 @@ test("without JavaScript: bad registration input is explained on the form", asyn
 
   await register.register(uniqueName("ok"), "short");
   await expect(register.error()).toHaveText("Passwords must be at least 8 characters long.");
+});
+
+test("without JavaScript: the account page ends sessions and changes the password", async ({ page, browser }) => {
+  const name = uniqueName("nojsacct");
+  await new RegisterPage(page, false).goto();
+  await new RegisterPage(page, false).register(name, PASSWORD);
+  await new HomePage(page, false).expectGreets(name);
+
+  // A second device, with scripts.
+  const other = await browser.newContext({ javaScriptEnabled: true });
+  const otherPage = await other.newPage();
+  await logIn(otherPage, name);
+
+  const account = new AccountPage(page, false);
+  await account.goto();
+  await expect(account.sessions()).toHaveCount(2);
+
+  await account.changePassword("wrong password!", "another passphrase");
+  await expect(account.passwordError()).toHaveText("The current password is incorrect.");
+  await account.changePassword(PASSWORD, "another passphrase");
+  await expect(page).toHaveURL(/\/account\?done=password$/);
+  await expect(account.flash()).toHaveText("Your password was changed. Your other sessions were logged out.");
+  await expect(account.sessions()).toHaveCount(1);
+
+  await otherPage.goto("/");
+  await expect(otherPage).toHaveURL(/reason=ended$/);
+  await other.close();
+
+  await account.logOutEverywhere();
+  await expect(page).toHaveURL(/\/login\?reason=logged_out$/);
 });

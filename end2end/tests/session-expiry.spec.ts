@@ -1,14 +1,14 @@
 import { expect, test } from "@playwright/test";
 import { HomePage, LoginPage, PASSWORD, signUp } from "./pages/auth-pages";
 
-// This server issues tokens that live 3 s.
-test.use({ baseURL: `http://127.0.0.1:${process.env.E2E_SHORT_PORT}` });
+// On this server a session ends for good 5 s after login.
+test.use({ baseURL: `http://127.0.0.1:${process.env.E2E_EXPIRING_PORT}` });
 
 test("an expired session lands on login with the expired message and returns to next", async ({ page }) => {
   const name = await signUp(page, "exp");
   const home = new HomePage(page);
 
-  await page.waitForTimeout(4_000);
+  await page.waitForTimeout(6_000);
   await page.goto("/?from=expiry");
 
   await expect(page).toHaveURL(/\/login\?next=.*reason=expired$/);

@@ -124,15 +124,17 @@ mod browser {
             let ours: Vec<String> = (0..length)
                 .filter_map(|i| raw.key(i).ok().flatten())
                 .filter(|key| key.starts_with("authbridge."))
-                .filter(|key| key != remember::STORAGE_KEY && key != LOGOUT_SIGNAL_KEY)
+                .filter(|key| key != remember::STORAGE_KEY)
                 .collect();
             for key in ours {
                 let _ = raw.remove_item(&key);
             }
         }
         SessionStorage::clear();
-        // A new value each time: `storage` events fire only on a change.
+        // A new value each time (`storage` events fire only on a change),
+        // removed at once: the signal is the event, nothing stays behind.
         let _ = LocalStorage::set(LOGOUT_SIGNAL_KEY, js_sys::Date::now());
+        LocalStorage::delete(LOGOUT_SIGNAL_KEY);
     }
 }
 

@@ -86,3 +86,37 @@ export async function signUp(page: Page, prefix: string): Promise<string> {
   await new HomePage(page).expectGreets(name);
   return name;
 }
+
+export class AccountPage {
+  constructor(private readonly page: Page, private readonly js = true) {}
+
+  readonly sessions = () => this.page.locator("li.session");
+  readonly thisDevice = () => this.page.locator('li.session[data-current="true"]');
+  readonly flash = () => this.page.locator(".flash");
+  readonly passwordForm = () => this.page.locator("#change-password-form");
+  readonly passwordError = () => this.passwordForm().locator(".form-error");
+
+  async goto() {
+    await this.page.goto("/account");
+    await expect(this.page.getByRole("heading", { level: 1 })).toHaveText("Your account");
+    await hydrated(this.page, this.js);
+  }
+
+  async logOutEverywhere() {
+    await this.page.getByRole("button", { name: "Log out everywhere" }).click();
+  }
+
+  async changePassword(current: string, next: string) {
+    await this.passwordForm().getByLabel("Current password").fill(current);
+    await this.passwordForm().getByLabel("New password").fill(next);
+    await this.passwordForm().getByRole("button").click();
+  }
+}
+
+/** Logs an existing user in through the form; ends on the home page. */
+export async function logIn(page: Page, name: string, password = PASSWORD) {
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.logIn(name, password);
+  await new HomePage(page).expectGreets(name);
+}
