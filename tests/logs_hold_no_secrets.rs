@@ -1,5 +1,6 @@
 //! Secrets never reach the log: run the real server with debug logging,
-//! register, fail a login and load a page, then search everything it printed.
+//! register, fail a login, load a page and refresh, then search everything it
+//! printed.
 
 mod server_process;
 
@@ -18,14 +19,19 @@ fn debug_logs_hold_no_password_hash_token_or_secret() {
         "/auth/register",
         &[("username", "Quiet_Quinn"), ("password", PASSWORD)],
     );
-    let token = registered
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.strip_prefix("authbridge_access="))
-        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
-        .next()
-        .expect("access cookie");
+    let cookie = |name: &str| {
+        let prefix = format!("{name}=");
+        registered
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| Some(v.to_str().ok()?.strip_prefix(&prefix)?.to_owned()))
+            .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+            .next()
+            .unwrap_or_else(|| panic!("{name} cookie"))
+    };
+    let token = cookie("authbridge_access");
+    let refresh = cookie("authbridge_refresh");
     server.call(
         "/auth/login",
         &[("username", "Quiet_Quinn"), ("password", WRONG)],
@@ -38,6 +44,17 @@ fn debug_logs_hold_no_password_hash_token_or_secret() {
         .call()
         .unwrap();
     assert_eq!(home.status(), 200);
+    // A refresh, then the same token again after it was spent.
+    for _ in 0..2 {
+        let renewed = server
+            .agent
+            .post(server.url("/auth/renew"))
+            .header("Accept", "application/json")
+            .header("Cookie", format!("authbridge_refresh={refresh}"))
+            .send_empty()
+            .unwrap();
+        assert_eq!(renewed.status(), 200);
+    }
     server.kill();
     let log = server.stderr();
 
@@ -51,6 +68,7 @@ fn debug_logs_hold_no_password_hash_token_or_secret() {
         ("wrong password", WRONG),
         ("password typed as a username", TYPED_AS_NAME),
         ("token", token.as_str()),
+        ("refresh token", refresh.as_str()),
         ("secret key", SECRET),
         ("password hash", "$argon2id$"),
     ] {
