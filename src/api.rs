@@ -121,9 +121,10 @@ mod ssr {
     use crate::auth::cookie::REFRESH_COOKIE;
     use crate::auth::guard::{Authenticated, Session, client_info, current_session, renew};
     use crate::auth::jwt::unix_now;
+    use crate::auth::login::{hash_fault, store_fault};
     use crate::auth::next_path::safe_next;
-    use crate::auth::password::{HashError, Verified};
-    use crate::auth::username::{Username, UsernameError};
+    use crate::auth::password::Verified;
+    use crate::auth::username::Username;
     use crate::auth::{LoginReason, Me, PublicUser, login_url, password_rules};
     use crate::db::{ClientInfo, RevokeReason, StoreError};
     use crate::error::AppError;
@@ -135,45 +136,7 @@ mod ssr {
         next: Option<String>,
     ) -> Result<(), AppError> {
         let state = expect_context::<AppState>();
-        let name = match Username::parse(username) {
-            Err(UsernameError::Empty) => return Err(AppError::Username(UsernameError::Empty)),
-            other => other.ok(),
-        };
-        if !password_rules::plausible_at_login(&password) {
-            return Err(AppError::InvalidCredentials);
-        }
-
-        let user = match &name {
-            Some(name) => state.store.find_user(name).await.map_err(store_fault)?,
-            None => None,
-        };
-        let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = state
-            .hasher
-            .verify(password, stored)
-            .await
-            .map_err(hash_fault)?;
-
-        let known_user = user.as_ref().map(|u| u.username.clone());
-        let Some(user) = user.filter(|_| verified != Verified::No) else {
-            // Only a name that exists is logged: what was typed into the
-            // username field may be a password.
-            match known_user {
-                Some(name) => tracing::warn!(username = %name, "login failed: wrong password"),
-                None => tracing::warn!("login failed: unknown username"),
-            }
-            return Err(AppError::InvalidCredentials);
-        };
-        if let Verified::YesRehashed(hash) = verified
-            && let Err(e) = state.store.set_password_hash(&user.id, &hash).await
-        {
-            tracing::warn!(error = %e, "could not store the upgraded password hash");
-        }
-
-        let public = PublicUser {
-            id: user.id,
-            name: user.username,
-        };
+        let public = crate::auth::login::authenticate(&state, username, password).await?;
         start_session(&state, &public).await?;
         tracing::info!(username = %public.name, user.id = %public.id, "login succeeded");
         leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -539,24 +502,6 @@ mod ssr {
                 t.minute()
             ),
             Err(_) => "unknown".to_owned(),
-        }
-    }
-
-    fn store_fault(e: StoreError) -> AppError {
-        tracing::error!(error = %e, "user store failed");
-        AppError::Internal
-    }
-
-    fn hash_fault(e: HashError) -> AppError {
-        match e {
-            HashError::Busy => {
-                tracing::warn!("password hashing queue full");
-                AppError::Busy
-            }
-            HashError::Failed(detail) => {
-                tracing::error!(error = %detail, "password hashing failed");
-                AppError::Internal
-            }
         }
     }
 

@@ -110,6 +110,18 @@ pub struct Settings {
     #[arg(long, env = "AUTHBRIDGE_JWT_AUDIENCE", default_value = "authbridge")]
     pub jwt_audience: String,
 
+    /// Private keys (PKCS#8 PEM files, Ed25519 or P-256), oldest first, comma
+    /// separated: tokens are signed with the last and verify with any, and
+    /// the public keys are served at `/.well-known/jwks.json`. Unset: HS256
+    /// with `SECRET_KEY`.
+    #[arg(long, env = "AUTHBRIDGE_JWT_KEYS", value_delimiter = ',')]
+    pub jwt_keys: Vec<std::path::PathBuf>,
+
+    /// The origin users and peers reach this server at, e.g.
+    /// `https://auth.example.com`. Defaults to `http://` + the listen address.
+    #[arg(long, env = "AUTHBRIDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Refresh-token lifetime: how long a session survives without use.
     /// Defaults to `14d`.
     #[arg(long, env = "AUTHBRIDGE_REFRESH_TTL", default_value = "14d", value_parser = humantime::parse_duration)]
@@ -137,6 +149,25 @@ pub struct Settings {
     /// Longest a login waits for a hashing slot before "busy". Defaults to `10s`.
     #[arg(long, env = "AUTHBRIDGE_HASH_QUEUE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub hash_queue_timeout: Duration,
+
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Prints a new signing key or secret in the format its setting takes.
+    Keygen {
+        /// `eddsa` or `es256` (a PEM file for AUTHBRIDGE_JWT_KEYS), or
+        /// `hs256` (a value for SECRET_KEY).
+        #[arg(value_enum)]
+        kind: crate::auth::keys::KeyKind,
+        /// Write to this new file (owner-only permissions) instead of stdout.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// A setting that makes the server refuse to start.
@@ -201,6 +232,14 @@ impl Settings {
     /// `http://127.0.0.1` works while developing.
     pub fn cookie_secure(&self, addr: SocketAddr) -> bool {
         self.env == Environment::Production || !addr.ip().is_loopback()
+    }
+
+    /// The public origin, without a trailing slash.
+    pub fn public_origin(&self, addr: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{addr}"),
+        }
     }
 
     /// How many password hashes may run at once.

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use authbridge::config::Settings;
+use authbridge::auth::keys;
+use authbridge::config::{Command, Settings};
 
 /// Our own events and one line per request at info; libraries (SurrealDB is
 /// chatty at info) only from warn.
@@ -29,10 +30,32 @@ async fn main() -> ExitCode {
     }
 
     let settings = Settings::parse();
+    if let Some(Command::Keygen { kind, out }) = &settings.command {
+        return keygen(*kind, out.as_deref());
+    }
     match authbridge::server::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("cannot start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `authbridge keygen KIND [--out FILE]`.
+fn keygen(kind: keys::KeyKind, out: Option<&std::path::Path>) -> ExitCode {
+    let key = keys::generate(kind);
+    let Some(path) = out else {
+        print!("{key}");
+        return ExitCode::SUCCESS;
+    };
+    match keys::write_private(path, &key) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", path.display());
             ExitCode::FAILURE
         }
     }

@@ -20,6 +20,7 @@ use crate::app::{App, shell};
 use crate::auth::cookie::CookiePolicy;
 use crate::auth::guard;
 use crate::auth::jwt::{JwtKeys, JwtSettings};
+use crate::auth::keys::{KeyError, KeySet};
 use crate::auth::password::{HashError, Hasher};
 use crate::auth::refresh::{SessionSettings, Sessions, purge_forever};
 use crate::auth::revocations::Revocations;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     /// Refresh tokens and session revocation.
     pub sessions: Sessions,
+    /// The origin this server is reached at (`AUTHBRIDGE_PUBLIC_URL`).
+    pub public_origin: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -65,9 +68,9 @@ pub enum StartupError {
     /// The hasher could not be set up.
     #[error(transparent)]
     Hash(#[from] HashError),
-    /// The signing key could not be built.
-    #[error("signing key: {0}")]
-    Jwt(#[from] jsonwebtoken::errors::Error),
+    /// The signing keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
     /// Leptos' configuration could not be read.
     #[error("leptos configuration: {0}")]
     Leptos(String),
@@ -87,13 +90,20 @@ impl AppState {
                  sessions end when the server restarts and peers cannot verify tokens"
             );
         }
+        let keys = if settings.jwt_keys.is_empty() {
+            KeySet::shared_secret(&secret)?
+        } else {
+            KeySet::from_files(&settings.jwt_keys)?
+        };
+        let signing = keys.signing();
+        tracing::info!(alg = ?signing.alg, kid = signing.kid.as_deref().unwrap_or("-"), keys = keys.keys().count(), "token signing key");
         let jwt = JwtKeys::new(JwtSettings {
-            secret: &secret,
+            keys,
             issuer: &settings.jwt_issuer,
             audience: &settings.jwt_audience,
             ttl: settings.access_ttl,
             leeway: settings.jwt_leeway,
-        })?;
+        });
         let store = Store::open(&settings.database_url).await?;
         // An access token outlives its session's revocation by at most this.
         let token_window = settings.access_ttl + settings.jwt_leeway;
@@ -112,6 +122,7 @@ impl AppState {
         let cookies = CookiePolicy {
             secure: settings.cookie_secure(leptos.site_addr),
         };
+        let public_origin = settings.public_origin(leptos.site_addr);
         Ok(Self {
             leptos,
             store,
@@ -119,6 +130,7 @@ impl AppState {
             hasher,
             cookies,
             sessions,
+            public_origin,
         })
     }
 }
@@ -131,6 +143,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route(guard::REFRESH_ROUTE, get(guard::refresh_route))
+        .merge(crate::oauth::routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(

@@ -97,17 +97,26 @@ fn inspect_access(state: &AppState, jar: &CookieJar) -> Inspection {
         };
     };
     match state.jwt.verify(token) {
-        Ok(claims) if state.sessions.revocations().is_revoked(&claims.sid) => Inspection {
-            session: Session::Anonymous(LoginReason::Ended),
-            cookies: clear_access(),
-        },
+        Ok(claims)
+            if claims
+                .sid
+                .as_deref()
+                .is_some_and(|sid| state.sessions.revocations().is_revoked(sid)) =>
+        {
+            Inspection {
+                session: Session::Anonymous(LoginReason::Ended),
+                cookies: clear_access(),
+            }
+        }
         Ok(claims) => Inspection {
             session: Session::User(Authenticated {
                 user: PublicUser {
                     id: claims.sub,
                     name: claims.name,
                 },
-                session_id: claims.sid,
+                // A peer-minted token belongs to no session: account
+                // changes, which need a live session, refuse it.
+                session_id: claims.sid.unwrap_or_default(),
                 expires_at: claims.exp,
                 renewed: false,
             }),

@@ -1,21 +1,22 @@
-//! Access tokens: HS256 JWTs signed with `SECRET_KEY`.
+//! Access tokens: JWTs signed with the configured keys (see [`crate::auth::keys`]):
+//! HS256 with `SECRET_KEY`, or EdDSA / ES256 with `kid`.
 //!
-//! Validation pins the algorithm to HS256 (so `alg: none` or an RSA/EC header is
-//! refused), requires `exp`, `iat`, `sub`, `iss` and `aud` (RFC 7519 §4.1),
-//! and checks `iss`/`aud` against our configuration. `exp` and `iat` are
-//! checked with the configured leeway (default 5 s, see `AUTHBRIDGE_JWT_LEEWAY`).
+//! Verification reads the header only to pick one of our configured keys (by
+//! exact `kid` and that key's algorithm), then pins validation to that key's
+//! algorithm, so `alg: none`, an algorithm we do not use, or HS256 signed with
+//! a public key are refused. It requires `exp`, `iat`, `sub`, `iss` and `aud`
+//! (RFC 7519 §4.1) and checks `iss`/`aud` against our configuration, with the
+//! configured leeway (default 5 s, see `AUTHBRIDGE_JWT_LEEWAY`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::PublicUser;
-use crate::config::Secret;
-
-/// The signing algorithm; the only one [`JwtKeys::verify`] accepts.
-pub const ALGORITHM: Algorithm = Algorithm::HS256;
+use crate::auth::keys::KeySet;
 
 /// Longest token we try to parse, in bytes; a cookie of ours is far smaller.
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -35,11 +36,14 @@ pub struct Claims {
     pub iss: String,
     /// Audience; must equal the configured audience.
     pub aud: String,
-    /// Unique token id (random UUID).
+    /// Unique token id (random UUID); optional in tokens peers mint.
+    #[serde(default)]
     pub jti: String,
     /// The session (refresh-token family) this token belongs to: revoking
-    /// the session makes the server refuse the token too.
-    pub sid: String,
+    /// the session makes the server refuse the token too. Tokens a peer
+    /// minted with the shared secret have none, and belong to no session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Why a token was refused. Callers only need to tell "expired" from "bad".
@@ -56,9 +60,9 @@ pub enum TokenError {
 /// Signing and verification keys with their fixed validation rules.
 /// Built once at startup; cheap to share behind an `Arc`.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    keys: KeySet,
+    /// One validation per configured key, in the same order.
+    validations: Vec<Validation>,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -76,8 +80,8 @@ impl std::fmt::Debug for JwtKeys {
 
 /// Settings for [`JwtKeys::new`].
 pub struct JwtSettings<'a> {
-    /// HMAC secret (at least 32 bytes in production).
-    pub secret: &'a Secret,
+    /// The signing and verification keys.
+    pub keys: KeySet,
     /// Value of `iss` we write and require.
     pub issuer: &'a str,
     /// Value of `aud` we write and require.
@@ -89,23 +93,43 @@ pub struct JwtSettings<'a> {
 }
 
 impl JwtKeys {
-    /// Builds the keys and the validation rules; fails on an unusable (empty) secret.
-    pub fn new(settings: JwtSettings<'_>) -> Result<Self, jsonwebtoken::errors::Error> {
-        let secret = settings.secret.expose().as_bytes();
-        let mut validation = Validation::new(ALGORITHM);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
-        validation.set_issuer(&[settings.issuer]);
-        validation.set_audience(&[settings.audience]);
-        validation.leeway = settings.leeway.as_secs();
-        validation.validate_exp = true;
-        Ok(Self {
-            encoding: EncodingKey::from_secret(secret)?,
-            decoding: DecodingKey::from_secret(secret)?,
-            validation,
+    /// Builds the validation rules for the configured keys.
+    pub fn new(settings: JwtSettings<'_>) -> Self {
+        let validations = settings
+            .keys
+            .keys()
+            .map(|key| {
+                let mut validation = Validation::new(key.alg);
+                validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+                validation.set_issuer(&[settings.issuer]);
+                validation.set_audience(&[settings.audience]);
+                validation.leeway = settings.leeway.as_secs();
+                validation.validate_exp = true;
+                validation
+            })
+            .collect();
+        Self {
+            keys: settings.keys,
+            validations,
             issuer: settings.issuer.to_owned(),
             audience: settings.audience.to_owned(),
             ttl: settings.ttl,
-        })
+        }
+    }
+
+    /// The public keys (empty in the shared-secret mode).
+    pub fn jwks(&self) -> JwkSet {
+        self.keys.jwks()
+    }
+
+    /// The configured keys.
+    pub fn key_set(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// The `iss` we write and require.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// Lifetime of the tokens this issues (also the cookie's `Max-Age`).
@@ -128,9 +152,12 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
-            sid: session.to_owned(),
+            sid: Some(session.to_owned()),
         };
-        jsonwebtoken::encode(&Header::new(ALGORITHM), &claims, &self.encoding)
+        let key = self.keys.signing();
+        let mut header = Header::new(key.alg);
+        header.kid = key.kid.clone();
+        jsonwebtoken::encode(&header, &claims, &key.encoding)
     }
 
     /// Checks signature, algorithm, expiry, issuer and audience.
@@ -138,7 +165,14 @@ impl JwtKeys {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid);
         }
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        let index = self
+            .keys
+            .position(header.kid.as_deref(), header.alg)
+            .ok_or(TokenError::Invalid)?;
+        let key = self.keys.get(index).ok_or(TokenError::Invalid)?;
+        let validation = self.validations.get(index).ok_or(TokenError::Invalid)?;
+        match jsonwebtoken::decode::<Claims>(token, &key.decoding, validation) {
             Ok(data) => Ok(data.claims),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
@@ -158,19 +192,22 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
     use super::*;
+    use crate::auth::keys::{KeyKind, SigningKey, generate};
+    use crate::config::Secret;
 
     const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
     fn keys_with(secret: &str, issuer: &str, audience: &str, ttl_secs: u64) -> JwtKeys {
         JwtKeys::new(JwtSettings {
-            secret: &Secret::new(secret.to_owned()),
+            keys: KeySet::shared_secret(&Secret::new(secret.to_owned())).unwrap(),
             issuer,
             audience,
             ttl: Duration::from_secs(ttl_secs),
             leeway: Duration::from_secs(2),
         })
-        .unwrap()
     }
 
     fn keys() -> JwtKeys {
@@ -187,7 +224,7 @@ mod tests {
     /// Signs arbitrary claims with our secret, to build tokens `issue` never would.
     fn sign(claims: &serde_json::Value) -> String {
         let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
-        jsonwebtoken::encode(&Header::new(ALGORITHM), claims, &key).unwrap()
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).unwrap()
     }
 
     fn claims_json(exp_offset: i64, iss: &str, aud: &str) -> serde_json::Value {
@@ -205,7 +242,7 @@ mod tests {
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "u1");
         assert_eq!(claims.name, "Alice");
-        assert_eq!(claims.sid, "s1");
+        assert_eq!(claims.sid.as_deref(), Some("s1"));
         assert_eq!(claims.exp - claims.iat, 60);
         assert_eq!(
             (claims.iss.as_str(), claims.aud.as_str()),
@@ -302,5 +339,108 @@ mod tests {
             keys.verify(&"a".repeat(MAX_TOKEN_LEN + 1)),
             Err(TokenError::Invalid)
         );
+    }
+
+    fn new_key(kind: KeyKind) -> SigningKey {
+        KeySet::from_pem(generate(kind).as_bytes()).unwrap()
+    }
+
+    fn keys_of(keys: Vec<SigningKey>) -> JwtKeys {
+        JwtKeys::new(JwtSettings {
+            keys: KeySet::from_keys(keys).unwrap(),
+            issuer: "authbridge",
+            audience: "authbridge",
+            ttl: Duration::from_secs(60),
+            leeway: Duration::from_secs(2),
+        })
+    }
+
+    /// Signs claims with `key` but an arbitrary header `alg`/`kid`.
+    fn sign_as(key: &SigningKey, alg: Algorithm, kid: Option<&str>) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_owned);
+        let claims = claims_json(60, "authbridge", "authbridge");
+        jsonwebtoken::encode(&header, &claims, &key.encoding).unwrap()
+    }
+
+    #[test]
+    fn eddsa_and_es256_tokens_carry_the_kid_and_verify_with_the_published_key() {
+        for kind in [KeyKind::Eddsa, KeyKind::Es256] {
+            let keys = keys_of(vec![new_key(kind)]);
+            let token = keys.issue(&alice(), "s1").unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            let jwks = keys.jwks();
+            assert_eq!(jwks.keys.len(), 1);
+            let published = &jwks.keys[0];
+            assert_eq!(header.kid, published.common.key_id);
+            // What a peer does with our JWKS: build the key from the JWK alone.
+            let mut validation = Validation::new(header.alg);
+            validation.set_audience(&["authbridge"]);
+            let peer_key = DecodingKey::from_jwk(published).unwrap();
+            let claims = jsonwebtoken::decode::<Claims>(&token, &peer_key, &validation).unwrap();
+            assert_eq!(claims.claims.sub, "u1");
+            assert!(keys.verify(&token).is_ok());
+        }
+    }
+
+    #[test]
+    fn after_rotation_old_tokens_verify_and_new_ones_carry_the_new_kid() {
+        let old_pem = generate(KeyKind::Eddsa);
+        let new_pem = generate(KeyKind::Eddsa);
+        let load = |pem: &str| KeySet::from_pem(pem.as_bytes()).unwrap();
+        let before = keys_of(vec![load(&old_pem)]);
+        let old_token = before.issue(&alice(), "s1").unwrap();
+
+        let after = keys_of(vec![load(&old_pem), load(&new_pem)]);
+        assert!(after.verify(&old_token).is_ok(), "old token still verifies");
+        let new_token = after.issue(&alice(), "s1").unwrap();
+        let new_kid = jsonwebtoken::decode_header(&new_token).unwrap().kid;
+        assert_eq!(new_kid, load(&new_pem).kid);
+        assert_ne!(new_kid, load(&old_pem).kid);
+        assert_eq!(after.jwks().keys.len(), 2);
+        // Once the old key is removed, its tokens are refused.
+        let later = keys_of(vec![load(&new_pem)]);
+        assert_eq!(later.verify(&old_token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn unknown_or_crafted_kids_and_unconfigured_algorithms_are_refused() {
+        let key = new_key(KeyKind::Eddsa);
+        let kid = key.kid.clone().unwrap();
+        let attacker = new_key(KeyKind::Eddsa);
+        let keys = keys_of(vec![key]);
+        let key = keys.key_set().signing();
+        for bad_kid in [
+            "../../../../dev/null",
+            "https://attacker.example/jwks.json",
+            "file:///etc/passwd",
+            "user:x; DELETE user;",
+            "",
+        ] {
+            let token = sign_as(key, Algorithm::EdDSA, Some(bad_kid));
+            assert_eq!(keys.verify(&token), Err(TokenError::Invalid), "{bad_kid}");
+        }
+        // No kid at all, or the attacker's own key under our kid.
+        assert_eq!(
+            keys.verify(&sign_as(key, Algorithm::EdDSA, None)),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            keys.verify(&sign_as(&attacker, Algorithm::EdDSA, Some(&kid))),
+            Err(TokenError::Invalid)
+        );
+        // HS256 with our secret is not accepted once keys are configured...
+        let hs = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        let claims = claims_json(60, "authbridge", "authbridge");
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &hs).unwrap();
+        assert_eq!(keys.verify(&token), Err(TokenError::Invalid));
+        // ...nor HS256 keyed with our public key (key confusion).
+        let public = serde_json::to_value(&keys.jwks().keys[0]).unwrap();
+        let x = public["x"].as_str().unwrap();
+        let confused = EncodingKey::from_secret(x.as_bytes()).unwrap();
+        let token = jsonwebtoken::encode(&header, &claims, &confused).unwrap();
+        assert_eq!(keys.verify(&token), Err(TokenError::Invalid));
     }
 }

@@ -12,6 +12,10 @@ pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod jwt;
 #[cfg(feature = "ssr")]
+pub mod keys;
+#[cfg(feature = "ssr")]
+pub mod login;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod refresh;

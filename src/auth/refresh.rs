@@ -329,6 +329,18 @@ impl Sessions {
         Ok(ended)
     }
 
+    /// Ends the session a refresh token belongs to; unknown tokens are ignored.
+    pub async fn end_by_token(&self, token: &str) -> Result<(), StoreError> {
+        if !well_formed(token) {
+            return Ok(());
+        }
+        if let Some(record) = self.store.find_refresh(&token_hash(token)).await? {
+            self.end(&record.user, &record.session, RevokeReason::Logout)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Ends every session of `user` except `keep`; returns how many.
     pub async fn end_all(
         &self,
