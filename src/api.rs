@@ -122,7 +122,6 @@ mod ssr {
     use crate::auth::guard::{Authenticated, Session, client_info, current_session, renew};
     use crate::auth::jwt::unix_now;
     use crate::auth::login::{hash_fault, store_fault};
-    use crate::auth::next_path::safe_next;
     use crate::auth::password::Verified;
     use crate::auth::username::Username;
     use crate::auth::{LoginReason, Me, PublicUser, login_url, password_rules};
@@ -139,7 +138,7 @@ mod ssr {
         let public = crate::auth::login::authenticate(&state, username, password).await?;
         start_session(&state, &public).await?;
         tracing::info!(username = %public.name, user.id = %public.id, "login succeeded");
-        leptos_axum::redirect(&safe_next(next.as_deref()));
+        leptos_axum::redirect(&state.next_target(next.as_deref()));
         Ok(())
     }
 

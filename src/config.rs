@@ -122,6 +122,12 @@ pub struct Settings {
     #[arg(long, env = "AUTHBRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Origins of peer services (`http://host:port`, comma separated) that
+    /// may send users to our login page with `?next=` pointing back to them.
+    /// Any other absolute `next` is refused (no open redirect).
+    #[arg(long, env = "AUTHBRIDGE_REDIRECT_ORIGINS", value_delimiter = ',')]
+    pub redirect_origins: Vec<String>,
+
     /// Refresh-token lifetime: how long a session survives without use.
     /// Defaults to `14d`.
     #[arg(long, env = "AUTHBRIDGE_REFRESH_TTL", default_value = "14d", value_parser = humantime::parse_duration)]

@@ -48,6 +48,15 @@ pub struct AppState {
     pub sessions: Sessions,
     /// The origin this server is reached at (`AUTHBRIDGE_PUBLIC_URL`).
     pub public_origin: String,
+    /// Peer origins `next` may lead back to (`AUTHBRIDGE_REDIRECT_ORIGINS`).
+    pub redirect_origins: Arc<[String]>,
+}
+
+impl AppState {
+    /// Where to go after login: `next` if it is safe, else `/`.
+    pub fn next_target(&self, next: Option<&str>) -> String {
+        crate::auth::next_path::safe_next_to(next, &self.redirect_origins)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -131,6 +140,7 @@ impl AppState {
             cookies,
             sessions,
             public_origin,
+            redirect_origins: settings.redirect_origins.clone().into(),
         })
     }
 }

@@ -38,6 +38,30 @@ async fn login_with_right_password_sets_a_session_and_redirects_to_next() {
 }
 
 #[tokio::test]
+async fn next_may_lead_back_to_a_configured_peer_origin_only() {
+    let app = TestApp::with_args(&["--redirect-origins", "http://127.0.0.1:5001"]).await;
+    let name = unique_name("peer");
+    app.register(&name, PASSWORD).await;
+
+    for (next, expected) in [
+        (
+            "http://127.0.0.1:5001/reports?y=2",
+            "http://127.0.0.1:5001/reports?y=2",
+        ),
+        ("http://127.0.0.1:5002/reports", "/"),
+        ("http://127.0.0.1:5001@evil.example/", "/"),
+    ] {
+        let form = [
+            ("username", name.as_str()),
+            ("password", PASSWORD),
+            ("next", next),
+        ];
+        let reply = app.submit("/auth/login", &form, None, REFERER_LOGIN).await;
+        assert_eq!(reply.location(), expected, "{next}");
+    }
+}
+
+#[tokio::test]
 async fn next_outside_this_site_falls_back_to_home() {
     let app = TestApp::new().await;
     let name = unique_name("ned");

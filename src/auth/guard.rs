@@ -25,7 +25,6 @@ use axum_extra::extract::cookie::Cookie;
 
 use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE, REFRESH_COOKIE};
 use crate::auth::jwt::TokenError;
-use crate::auth::next_path::safe_next;
 use crate::auth::refresh::RefreshError;
 use crate::auth::{LoginReason, PublicUser, login_url};
 use crate::db::ClientInfo;
@@ -271,7 +270,7 @@ pub async fn session_layer(
     if let Some(Redirect {
         location,
         clear_marker,
-    }) = page.as_ref().and_then(|p| p.gate(&session, marker))
+    }) = page.as_ref().and_then(|p| p.gate(&state, &session, marker))
     {
         let mut response = see_other(&location);
         if clear_marker {
@@ -343,7 +342,7 @@ impl PageRequest {
 
     /// Where this request must go instead, if anywhere. `marker`: the browser
     /// says it had a session, which the refresh route may renew.
-    fn gate(&self, session: &Session, marker: bool) -> Option<Redirect> {
+    fn gate(&self, state: &AppState, session: &Session, marker: bool) -> Option<Redirect> {
         let known = self.is_protected() || ENTRY_PAGES.contains(&self.canonical.as_str());
         if known && self.canonical != self.path {
             let location = self.with_query(&self.canonical);
@@ -367,7 +366,7 @@ impl PageRequest {
                         .find(|(key, _)| key == "next")
                         .map(|(_, value)| value.into_owned());
                 Some(Redirect {
-                    location: safe_next(next.as_deref()),
+                    location: state.next_target(next.as_deref()),
                     clear_marker: false,
                 })
             }
@@ -448,7 +447,7 @@ pub async fn refresh_route(
     jar: CookieJar,
     axum::Extension(session): axum::Extension<Session>,
 ) -> Response {
-    let next = safe_next(query.next.as_deref());
+    let next = state.next_target(query.next.as_deref());
     let marker = jar.get(MARKER_COOKIE).is_some();
     match session {
         Session::User(_) => see_other(&next),

@@ -19,6 +19,41 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Like [`safe_next`], but also keeps an absolute `http(s)` URL on one of
+/// `trusted` origins (`scheme://host[:port]`, exactly as configured in
+/// `AUTHBRIDGE_REDIRECT_ORIGINS`): a peer service sends its visitors here
+/// to log in and wants them back.
+#[cfg(feature = "ssr")]
+pub fn safe_next_to(next: Option<&str>, trusted: &[String]) -> String {
+    match next {
+        Some(path) if is_local_path(path) => path.to_owned(),
+        Some(url) if on_trusted_origin(url, trusted) => url.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn on_trusted_origin(next: &str, trusted: &[String]) -> bool {
+    if next.len() > MAX_LEN
+        || !next.is_ascii()
+        || next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    {
+        return false;
+    }
+    let Ok(url) = url::Url::parse(next) else {
+        return false;
+    };
+    let origin = url.origin().ascii_serialization();
+    matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none()
+        && trusted
+            .iter()
+            .any(|t| t.trim_end_matches('/').eq_ignore_ascii_case(&origin))
+}
+
 fn is_local_path(path: &str) -> bool {
     let bytes = path.as_bytes();
     bytes.len() <= MAX_LEN
@@ -46,6 +81,29 @@ fn has_dot_segment(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn absolute_urls_are_kept_only_on_trusted_origins() {
+        use super::safe_next_to;
+        let trusted = vec!["http://127.0.0.1:5001".to_owned()];
+        for ok in ["http://127.0.0.1:5001/", "http://127.0.0.1:5001/page?x=1"] {
+            assert_eq!(safe_next_to(Some(ok), &trusted), ok);
+        }
+        assert_eq!(safe_next_to(Some("/account"), &trusted), "/account");
+        for bad in [
+            "http://127.0.0.1:5002/",
+            "https://127.0.0.1:5001/",
+            "http://127.0.0.1:5001.evil.example/",
+            "http://user:pw@127.0.0.1:5001/",
+            "http://evil.example/?http://127.0.0.1:5001",
+            "javascript://127.0.0.1:5001/%0aalert(1)",
+            "http://127.0.0.1:5001/\r\nx",
+        ] {
+            assert_eq!(safe_next_to(Some(bad), &trusted), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next_to(Some("http://127.0.0.1:5001/"), &[]), "/");
+    }
 
     #[test]
     fn local_paths_are_kept() {

@@ -7,14 +7,22 @@ use super::form::{Field, FormError, SubmitButton, use_hydrated};
 use super::{remember, session_keeper};
 use crate::api::Login;
 use crate::auth::LoginReason;
-use crate::auth::next_path::safe_next;
+use crate::auth::next_path::MAX_LEN;
 
 /// The login page. Works as a plain form post without JavaScript.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = Memo::new(move |_| safe_next(query.read().get("next").as_deref()));
+    // Checked by the server when the form is sent (a peer's absolute URL may
+    // be allowed there); here only local paths would be known to be safe.
+    let next = Memo::new(move |_| {
+        query
+            .read()
+            .get("next")
+            .filter(|n| n.len() <= MAX_LEN)
+            .unwrap_or_else(|| "/".to_owned())
+    });
     // The reason we are here matters only until the first attempt.
     let flash = move || {
         if action.value().read().is_some() {
