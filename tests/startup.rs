@@ -48,3 +48,64 @@ fn development_without_secret_key_starts_with_a_warning() {
     server.kill();
     assert!(server.stderr().contains("SECRET_KEY is not set"));
 }
+
+#[test]
+fn keygen_writes_an_owner_only_key_the_server_signs_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("signing.pem");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
+        .args(["keygen", "eddsa", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Never over an existing file.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
+        .args(["keygen", "eddsa", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let store = TempStore::new();
+    let mut server =
+        RunningServer::start(&store, &[("AUTHBRIDGE_JWT_KEYS", key.to_str().unwrap())]);
+    let jwks = server
+        .agent
+        .get(server.url("/.well-known/jwks.json"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    server.kill();
+    assert!(jwks.contains(r#""crv":"Ed25519""#), "{jwks}");
+}
+
+#[test]
+fn keygen_prints_a_secret_long_enough_for_production() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
+        .args(["keygen", "hs256"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let secret = String::from_utf8(out.stdout).unwrap();
+    let secret = secret.trim();
+    assert!(secret.len() >= 64, "{secret}");
+    let log = {
+        let store = TempStore::new();
+        let mut server = RunningServer::start(
+            &store,
+            &[("AUTHBRIDGE_ENV", "production"), ("SECRET_KEY", secret)],
+        );
+        server.kill();
+        server.stderr()
+    };
+    assert!(!log.contains(secret), "the secret is logged");
+}
