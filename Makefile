@@ -41,7 +41,7 @@ lint:
 	cargo clippy --features hydrate --target wasm32-unknown-unknown --lib -- -D warnings
 
 unit:
-	cargo test --features ssr
+	cargo test --features ssr --all-targets
 
 build:
 	cargo leptos build

@@ -39,6 +39,8 @@ function server(listenPort: number, extraEnv: Record<string, string>) {
       LEPTOS_SITE_ADDR: `127.0.0.1:${listenPort}`,
       LEPTOS_SITE_ROOT: siteRoot,
       LEPTOS_OUTPUT_NAME: "authbridge",
+      // `cargo leptos build` names the site's files by content hash.
+      LEPTOS_HASH_FILES: "true",
       AUTHBRIDGE_ENV: "development",
       AUTHBRIDGE_DATABASE_URL: "mem://",
       SECRET_KEY: "end2end-secret-0123456789abcdef-0123456789",

@@ -174,6 +174,20 @@ pub enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Adds N users named PREFIX0..PREFIXn-1 to the store at
+    /// AUTHBRIDGE_DATABASE_URL, for load tests: batched inserts, all with one
+    /// password hashed with cheap TEST-ONLY parameters. Never on a real store.
+    Seed {
+        /// How many users.
+        #[arg(long)]
+        users: usize,
+        /// Name prefix.
+        #[arg(long, default_value = "load_")]
+        prefix: String,
+        /// The password all of them get.
+        #[arg(long, default_value = "load-test-password")]
+        password: String,
+    },
 }
 
 /// A setting that makes the server refuse to start.

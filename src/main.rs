@@ -30,8 +30,14 @@ async fn main() -> ExitCode {
     }
 
     let settings = Settings::parse();
-    if let Some(Command::Keygen { kind, out }) = &settings.command {
-        return keygen(*kind, out.as_deref());
+    match &settings.command {
+        Some(Command::Keygen { kind, out }) => return keygen(*kind, out.as_deref()),
+        Some(Command::Seed {
+            users,
+            prefix,
+            password,
+        }) => return seed(&settings.database_url, *users, prefix, password).await,
+        None => {}
     }
     match authbridge::server::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,6 +62,43 @@ fn keygen(kind: keys::KeyKind, out: Option<&std::path::Path>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `authbridge seed --users N`: batched inserts of load-test users.
+async fn seed(url: &str, users: usize, prefix: &str, password: &str) -> ExitCode {
+    const BATCH: usize = 1000;
+    let started = std::time::Instant::now();
+    let result = async {
+        let store = authbridge::db::Store::open(url).await?;
+        let hash = authbridge::auth::password::load_test_hash(password)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut next = 0;
+        while next < users {
+            let end = (next + BATCH).min(users);
+            let names: Vec<_> = (next..end)
+                .filter_map(|i| {
+                    authbridge::auth::username::Username::parse(&format!("{prefix}{i}")).ok()
+                })
+                .collect();
+            store.insert_users(&names, &hash).await?;
+            next = end;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(store.count_users().await?)
+    }
+    .await;
+    match result {
+        Ok(total) => {
+            println!(
+                "seeded {users} users in {:.1?}; the store now holds {total}",
+                started.elapsed()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("seeding failed: {e}");
             ExitCode::FAILURE
         }
     }

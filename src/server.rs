@@ -12,6 +12,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -163,6 +164,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::session_layer,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.leptos.hash_files,
+            asset_cache_control,
+        ))
+        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http()
@@ -174,6 +180,31 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Cache rules for the site's files under `/pkg/` (wasm, JS, CSS). With
+/// hashed names (`hash-files`, as `cargo leptos build` makes them) a name
+/// changes with the content, so browsers keep a file for a year; unhashed
+/// names (a plain `cargo build`) must be revalidated each time.
+async fn asset_cache_control(
+    State(hashed): State<bool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let asset = req.uri().path().starts_with("/pkg/");
+    let mut response = next.run(req).await;
+    if asset && response.status().is_success() {
+        let rule = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static(rule),
+        );
+    }
+    response
 }
 
 /// Registers the server functions by hand as well: `inventory` may miss them

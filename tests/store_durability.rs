@@ -75,3 +75,33 @@ async fn schema_is_applied_idempotently_and_data_persists_across_opens() {
 
     assert_eq!(reopened.count_users_named(&name).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn seeding_adds_users_in_batches_who_can_log_in() {
+    let store = TempStore::new();
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_authbridge"))
+        .args(["--database-url", &store.url, "seed", "--users", "1500"])
+        .args(["--prefix", "seeded_", "--password", "load test pass"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    assert!(String::from_utf8_lossy(&seeded.stdout).contains("now holds 1500"));
+
+    let reopened = store.reopen().await;
+    assert_eq!(reopened.count_users().await.unwrap(), 1500);
+    let user = reopened
+        .find_user(&Username::parse("SEEDED_1499").unwrap())
+        .await
+        .unwrap()
+        .expect("the last batch is there");
+    let hasher = authbridge::auth::password::Hasher::new(1, Duration::from_secs(5)).unwrap();
+    let verified = hasher
+        .verify("load test pass".into(), Some(user.password_hash))
+        .await
+        .unwrap();
+    // Cheap test-only parameters: accepted, and due for a rehash.
+    assert!(matches!(
+        verified,
+        authbridge::auth::password::Verified::YesRehashed(_)
+    ));
+}

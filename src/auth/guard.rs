@@ -81,6 +81,13 @@ struct Inspection {
     cookies: Vec<Cookie<'static>>,
 }
 
+/// The token check every request pays: parse the `Cookie` header, verify the
+/// access token (signature, claims, revocation). No store access; renewal,
+/// which needs the store, is not included. Public for the benchmarks.
+pub fn check_access(state: &AppState, headers: &axum::http::HeaderMap) -> Session {
+    inspect_access(state, &CookieJar::from_headers(headers)).session
+}
+
 fn inspect_access(state: &AppState, jar: &CookieJar) -> Inspection {
     let had_session = jar.get(MARKER_COOKIE).is_some();
     let clear_access = || vec![state.cookies.removal(ACCESS_COOKIE)];

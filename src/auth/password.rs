@@ -169,6 +169,19 @@ impl Hasher {
     }
 }
 
+/// **Test-only parameters** (64 KiB, one pass): a hash that costs almost
+/// nothing, for seeding load-test users by the million (`authbridge seed`).
+/// Never for real accounts; a login with it succeeds and rehashes with the
+/// real parameters, since verification reads each hash's own parameters.
+pub const LOAD_TEST_MEMORY_KIB: u32 = 64;
+
+/// Hashes `password` with the test-only [`LOAD_TEST_MEMORY_KIB`] parameters.
+pub fn load_test_hash(password: &str) -> Result<PasswordHash, HashError> {
+    let params = Params::new(LOAD_TEST_MEMORY_KIB, 1, 1, None).map_err(failed)?;
+    let mut blocks = vec![Block::default(); params.block_count()];
+    hash_blocking(&params, password, &mut blocks)
+}
+
 fn failed(e: impl std::fmt::Display) -> HashError {
     HashError::Failed(e.to_string())
 }

@@ -219,6 +219,57 @@ impl Store {
     }
 }
 
+/// A user row as seeding writes it.
+#[derive(Debug, SurrealValue)]
+struct SeedRow {
+    id: String,
+    username: String,
+    username_key: String,
+    password_hash: String,
+    created_at: surrealdb::types::Datetime,
+}
+
+impl Store {
+    /// Inserts `names` in one statement, all with the password hash `hash`;
+    /// names that exist already are skipped. For load tests and benchmarks
+    /// (see `authbridge seed`), not for real accounts.
+    pub async fn insert_users(
+        &self,
+        names: &[Username],
+        hash: &PasswordHash,
+    ) -> Result<(), StoreError> {
+        let now = surrealdb::types::Datetime::now();
+        let rows: Vec<SeedRow> = names
+            .iter()
+            .map(|name| SeedRow {
+                id: uuid::Uuid::new_v4().simple().to_string(),
+                username: name.as_str().to_owned(),
+                username_key: name.key().to_owned(),
+                password_hash: hash.as_phc().to_owned(),
+                created_at: now.clone(),
+            })
+            .collect();
+        self.db
+            .query("INSERT IGNORE INTO user $rows RETURN NONE")
+            .bind(("rows", rows))
+            .await?
+            .check()?;
+        Ok(())
+    }
+
+    /// Number of users in the store.
+    pub async fn count_users(&self) -> Result<usize, StoreError> {
+        let mut response = self
+            .db
+            .query("SELECT count() AS n FROM user GROUP ALL")
+            .await?;
+        let counts: Vec<CountRow> = response.take(0)?;
+        Ok(counts
+            .first()
+            .map_or(0, |c| usize::try_from(c.n).unwrap_or(0)))
+    }
+}
+
 #[derive(Debug, SurrealValue)]
 struct CountRow {
     n: i64,
