@@ -246,7 +246,7 @@ impl Store {
                 username: name.as_str().to_owned(),
                 username_key: name.key().to_owned(),
                 password_hash: hash.as_phc().to_owned(),
-                created_at: now.clone(),
+                created_at: now,
             })
             .collect();
         self.db
