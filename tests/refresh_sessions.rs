@@ -644,3 +644,32 @@ async fn arriving_from_another_site_resumes_the_session_with_one_same_site_step(
         .await;
     assert_eq!(visited[0], "/login?next=/account&reason=expired");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refresh_racing_a_revocation_never_outlives_it() {
+    let app = TestApp::new().await;
+    for _ in 0..10 {
+        let first = started(&app).await;
+        let sessions = app.state.sessions.clone();
+        let token = first.token.clone();
+        let refresh = tokio::spawn(async move { sessions.refresh(&token, &client()).await });
+        let sessions = app.state.sessions.clone();
+        let (user, session) = (first.user_id.clone(), first.session.clone());
+        let revoke = tokio::spawn(async move {
+            sessions
+                .end(&user, &session, authbridge::db::RevokeReason::Ended)
+                .await
+        });
+        let refreshed = refresh.await.unwrap();
+        revoke.await.unwrap().unwrap();
+        assert!(
+            !matches!(refreshed, Err(RefreshError::Store(_))),
+            "{refreshed:?}"
+        );
+        if let Ok(grant) = refreshed {
+            let next = app.state.sessions.refresh(&grant.token, &client()).await;
+            assert!(matches!(next, Err(RefreshError::Revoked)), "{next:?}");
+        }
+        assert!(!app.state.sessions.is_live(&first.session).await.unwrap());
+    }
+}

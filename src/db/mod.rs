@@ -197,12 +197,15 @@ impl Store {
 
     /// Replaces a user's password hash (after a rehash with new parameters).
     pub async fn set_password_hash(&self, id: &str, hash: &PasswordHash) -> Result<(), StoreError> {
-        self.db
-            .query("UPDATE type::record('user', $id) SET password_hash = $hash")
-            .bind(("id", id.to_owned()))
-            .bind(("hash", hash.as_phc().to_owned()))
-            .await?
-            .check()?;
+        retrying(|| async {
+            self.db
+                .query("UPDATE type::record('user', $id) SET password_hash = $hash")
+                .bind(("id", id.to_owned()))
+                .bind(("hash", hash.as_phc().to_owned()))
+                .await?
+                .check()
+        })
+        .await?;
         Ok(())
     }
 
@@ -279,9 +282,33 @@ fn is_unique_violation(e: &surrealdb::Error) -> bool {
     e.is_already_exists() || e.message().contains("already contains")
 }
 
+/// Runs `op` again (a few milliseconds later) while it fails with a
+/// transaction conflict, up to [`CONFLICT_RETRIES`] times.
+async fn retrying<T, F, Fut>(mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, surrealdb::Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(e) if is_conflict(&e) && attempt < CONFLICT_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(2 * attempt as u64)).await;
+            }
+            other => return other.map_err(StoreError::from),
+        }
+    }
+}
+
+/// Whether `e` is a transaction conflict, worth retrying. In a transaction of
+/// several statements the error reported may be that of a statement that was
+/// cancelled because another one conflicted ("failed transaction").
 fn is_conflict(e: &surrealdb::Error) -> bool {
     let message = e.message();
-    message.contains("conflict") || message.contains("can be retried")
+    message.contains("conflict")
+        || message.contains("can be retried")
+        || message.contains("failed transaction")
 }
 
 /// The URL without any `user:password@` part, for messages and logs.

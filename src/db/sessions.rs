@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use surrealdb::types::SurrealValue;
 
-use super::{CONFLICT_RETRIES, Store, StoreError, is_conflict};
+use super::{CONFLICT_RETRIES, Store, StoreError, is_conflict, retrying};
 
 /// Tables and indexes of this module, applied with the rest of the schema.
 pub(super) const SCHEMA: &str = "
@@ -245,8 +245,9 @@ impl Store {
     }
 
     /// Spends the token `token_hash` and stores its successor `child_hash`, in
-    /// one transaction. `Ok(false)` if it had been spent already: only one
-    /// caller ever succeeds for a given token.
+    /// one transaction. `Ok(false)` if it had been spent already or its
+    /// session was revoked meanwhile: only one caller ever succeeds for a
+    /// given token, and never in a revoked session.
     #[allow(clippy::too_many_arguments)]
     pub async fn rotate_refresh(
         &self,
@@ -264,7 +265,10 @@ impl Store {
                 .query(
                     "BEGIN TRANSACTION;
                      LET $spent = UPDATE type::record('refresh_token', $hash)
-                         SET used_at = $now, child = $child WHERE used_at = NONE RETURN AFTER;
+                         SET used_at = $now, child = $child
+                         WHERE used_at = NONE
+                             AND type::record('session', $family).revoked_at = NONE
+                         RETURN AFTER;
                      IF array::len($spent) = 0 { THROW $already_spent };
                      CREATE type::record('refresh_token', $child) SET session = $family,
                          user = $user, parent = $hash, created_at = $now,
@@ -282,31 +286,45 @@ impl Store {
                 .bind(("ua", client.user_agent.clone()))
                 .bind(("ip", client.ip.clone()))
                 .bind(("already_spent", ALREADY_SPENT))
-                .await
-                .and_then(|r| r.check());
-            match result {
-                Ok(_) => return Ok(true),
-                Err(e) if e.message().contains(ALREADY_SPENT) => return Ok(false),
-                // The child's id is derived from the parent, so a second
-                // creation of it means the parent was spent meanwhile.
-                Err(e) if super::is_unique_violation(&e) => return Ok(false),
-                Err(e) if is_conflict(&e) && attempt < CONFLICT_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(2 * attempt as u64)).await;
-                }
-                Err(e) => return Err(e.into()),
+                .await;
+            // Every statement of a failed transaction reports an error; the
+            // cause is in one of them, not necessarily the first.
+            let errors: Vec<surrealdb::Error> = match result {
+                Ok(mut response) => response.take_errors().into_values().collect(),
+                Err(e) => vec![e],
+            };
+            if errors.is_empty() {
+                return Ok(true);
             }
+            let any = |test: fn(&surrealdb::Error) -> bool| errors.iter().any(test);
+            if any(|e| e.message().contains(ALREADY_SPENT)) {
+                return Ok(false);
+            }
+            // The child's id is derived from the parent, so a second
+            // creation of it means the parent was spent meanwhile.
+            if any(super::is_unique_violation) {
+                return Ok(false);
+            }
+            if any(is_conflict) && attempt < CONFLICT_RETRIES {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(2 * attempt as u64)).await;
+                continue;
+            }
+            return Err(errors.into_iter().next().expect("not empty").into());
         }
     }
 
     /// Notes a use of the session that did not rotate (grace window).
     pub async fn touch_session(&self, session: &str, now: i64) -> Result<(), StoreError> {
-        self.db
-            .query("UPDATE type::record('session', $id) SET last_used_at = $now")
-            .bind(("id", session.to_owned()))
-            .bind(("now", now))
-            .await?
-            .check()?;
+        retrying(|| async {
+            self.db
+                .query("UPDATE type::record('session', $id) SET last_used_at = $now")
+                .bind(("id", session.to_owned()))
+                .bind(("now", now))
+                .await?
+                .check()
+        })
+        .await?;
         Ok(())
     }
 
@@ -319,18 +337,20 @@ impl Store {
         now: i64,
         reason: RevokeReason,
     ) -> Result<bool, StoreError> {
-        let mut response = self
-            .db
-            .query(
-                "UPDATE type::record('session', $id) SET revoked_at = $now, revoke_reason = $reason
-                 WHERE user = $user AND revoked_at = NONE RETURN VALUE record::id(id)",
-            )
-            .bind(("id", session.to_owned()))
-            .bind(("user", user.to_owned()))
-            .bind(("now", now))
-            .bind(("reason", reason.as_str()))
-            .await?;
-        let ids: Vec<String> = response.take(0)?;
+        let ids: Vec<String> = retrying(|| async {
+            self.db
+                .query(
+                    "UPDATE type::record('session', $id) SET revoked_at = $now, revoke_reason = $reason
+                     WHERE user = $user AND revoked_at = NONE RETURN VALUE record::id(id)",
+                )
+                .bind(("id", session.to_owned()))
+                .bind(("user", user.to_owned()))
+                .bind(("now", now))
+                .bind(("reason", reason.as_str()))
+                .await?
+                .take(0)
+        })
+        .await?;
         Ok(!ids.is_empty())
     }
 
@@ -342,19 +362,21 @@ impl Store {
         now: i64,
         reason: RevokeReason,
     ) -> Result<Vec<String>, StoreError> {
-        let mut response = self
-            .db
-            .query(
-                "UPDATE session SET revoked_at = $now, revoke_reason = $reason
-                 WHERE user = $user AND revoked_at = NONE AND record::id(id) != $keep
-                 RETURN VALUE record::id(id)",
-            )
-            .bind(("user", user.to_owned()))
-            .bind(("keep", keep.unwrap_or("").to_owned()))
-            .bind(("now", now))
-            .bind(("reason", reason.as_str()))
-            .await?;
-        Ok(response.take(0)?)
+        retrying(|| async {
+            self.db
+                .query(
+                    "UPDATE session SET revoked_at = $now, revoke_reason = $reason
+                     WHERE user = $user AND revoked_at = NONE AND record::id(id) != $keep
+                     RETURN VALUE record::id(id)",
+                )
+                .bind(("user", user.to_owned()))
+                .bind(("keep", keep.unwrap_or("").to_owned()))
+                .bind(("now", now))
+                .bind(("reason", reason.as_str()))
+                .await?
+                .take(0)
+        })
+        .await
     }
 
     /// Whether `session` exists, is not revoked and has not reached either end.
