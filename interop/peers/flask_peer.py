@@ -13,6 +13,7 @@ Run it (settings from the environment, see `load_settings`):
         flask --app flask_peer run --host 127.0.0.1 --port 5001
 """
 
+import logging
 import os
 from typing import Any
 from urllib.parse import urlencode
@@ -44,6 +45,7 @@ def load_settings(env: dict[str, str] = os.environ) -> dict[str, Any]:
       (behind HTTPS with the `__Host-` prefix: `__Host-authbridge_access`).
     - `PEER_ISSUER`, `PEER_AUDIENCE`: required `iss`/`aud`. Default to `authbridge`.
     - `PEER_LEEWAY`: seconds of clock skew allowed on `exp`. Defaults to 5.
+    - `PEER_LOG_LEVEL`: of the request log. Defaults to `INFO` (every request).
     """
     secret = env.get("SECRET_KEY")
     if not secret:
@@ -56,6 +58,7 @@ def load_settings(env: dict[str, str] = os.environ) -> dict[str, Any]:
         "PEER_ISSUER": env.get("PEER_ISSUER", "authbridge"),
         "PEER_AUDIENCE": env.get("PEER_AUDIENCE", "authbridge"),
         "PEER_LEEWAY": int(env.get("PEER_LEEWAY", "5")),
+        "PEER_LOG_LEVEL": env.get("PEER_LOG_LEVEL", "INFO").upper(),
     }
 
 
@@ -63,6 +66,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     """The app; `flask --app flask_peer run` finds this factory."""
     app = Flask(__name__)
     app.config.from_mapping(settings if settings is not None else load_settings())
+    logging.getLogger("werkzeug").setLevel(app.config["PEER_LOG_LEVEL"])
 
     def login_redirect() -> Response:
         # request.url is this page as the browser asked for it; authbridge
