@@ -119,13 +119,13 @@ def running(service: Service) -> Iterator[Service]:
         yield service
 
 
-def authbridge(
-    port: int, log_dir: Path, name: str = "authbridge", **settings: str
-) -> Service:
+def authbridge(port: int, log_dir: Path, name: str = "authbridge", **settings: str) -> Service:
     """Our server with an in-memory store; `settings` are extra environment variables."""
     binary = authbridge_bin()
     if not binary.is_file():
-        raise RuntimeError(f"{binary} is missing: build it first (make build), or set AUTHBRIDGE_BIN")
+        raise RuntimeError(
+            f"{binary} is missing: build it first (make build), or set AUTHBRIDGE_BIN"
+        )
     env = {
         "AUTHBRIDGE_ENV": "development",
         "AUTHBRIDGE_DATABASE_URL": "mem://",

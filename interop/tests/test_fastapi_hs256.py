@@ -102,7 +102,9 @@ def test_a_refreshed_token_is_accepted_and_logout_ends_the_session(
     assert renewed.status_code == 200, renewed.text
     second = renewed.json()
     assert second["refresh_token"] != first["refresh_token"]
-    assert tokens.claims(second["access_token"])["jti"] != tokens.claims(first["access_token"])["jti"]
+    assert (
+        tokens.claims(second["access_token"])["jti"] != tokens.claims(first["access_token"])["jti"]
+    )
     assert whoami(client, fastapi_hs256, second["access_token"]).json()["name"] == user.name
 
     logout = client.post(

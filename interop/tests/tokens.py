@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import jwt
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 PASSWORD = "correct horse battery"
 
@@ -122,7 +122,9 @@ def thumbprint(public_jwk: dict[str, str]) -> str:
     """The RFC 7638 thumbprint of a public JWK: SHA-256 over its required
     members, sorted, without whitespace."""
     required = {"OKP": ["crv", "kty", "x"], "EC": ["crv", "kty", "x", "y"]}[public_jwk["kty"]]
-    canonical = json.dumps({k: public_jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    canonical = json.dumps(
+        {k: public_jwk[k] for k in required}, separators=(",", ":"), sort_keys=True
+    )
     return _b64(hashlib.sha256(canonical.encode()).digest())
 
 
