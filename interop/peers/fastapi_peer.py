@@ -12,7 +12,7 @@ Run it (settings from the environment, see `Settings.from_env`):
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import jwt
@@ -33,7 +33,8 @@ class Settings:
 
     authbridge_url: str
     verify: str
-    secret_key: str | None
+    # Left out of repr: settings get printed, secrets must not be.
+    secret_key: str | None = field(repr=False)
     jwks_url: str
     algorithms: list[str]
     issuer: str
@@ -61,8 +62,9 @@ class Settings:
         """
         authbridge_url = env.get("AUTHBRIDGE_URL", "http://127.0.0.1:3000").rstrip("/")
         verify = env.get("PEER_VERIFY", "hs256").lower()
-        secret_key = env.get("SECRET_KEY") or None
+        secret_key = None
         if verify == "hs256":
+            secret_key = env.get("SECRET_KEY") or None
             if secret_key is None:
                 raise ValueError("PEER_VERIFY=hs256 needs SECRET_KEY (the one authbridge uses)")
             algorithms = ["HS256"]

@@ -1,8 +1,6 @@
 """The FastAPI peer with the shared secret: tokens from our `/api/token` get in,
 forgeries do not."""
 
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -13,7 +11,7 @@ import pytest
 
 import tokens
 from peer_calls import assert_refused, whoami
-from services import PEERS, SECRET, Service, base_env
+from services import SECRET, Service
 
 
 def test_a_token_from_the_token_endpoint_is_accepted(
@@ -124,19 +122,3 @@ def test_a_refreshed_token_is_accepted_and_logout_ends_the_session(
     # A peer that only verifies the JWT keeps accepting it until it expires:
     # the bound the README states (access TTL + leeway).
     assert whoami(client, fastapi_hs256, second["access_token"]).status_code == 200
-
-
-def test_the_peer_refuses_to_start_without_the_secret() -> None:
-    env = {**base_env(), "PEER_VERIFY": "hs256", "UVICORN_PORT": "0"}
-
-    done = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "fastapi_peer:app"],
-        env=env,
-        cwd=PEERS,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-
-    assert done.returncode != 0
-    assert "SECRET_KEY" in done.stderr
