@@ -67,7 +67,7 @@ def fastapi_hs256(logs: Path, authbridge: Service) -> Iterator[Service]:
 
 
 @pytest.fixture(scope="session")
-def flask(logs: Path, flask_port: int, authbridge: Service) -> Iterator[Service]:
+def flask_app(logs: Path, flask_port: int, authbridge: Service) -> Iterator[Service]:
     """The Flask peer reading authbridge's access cookie."""
     yield from running(
         services.flask_peer(

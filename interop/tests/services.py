@@ -75,18 +75,26 @@ class Service:
             self.process = subprocess.Popen(
                 self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
             )
+        try:
+            self._wait_until_ready(self.url + health_path)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self, health_url: str) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         with httpx.Client(trust_env=False, timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"{self.name} exited at startup:\n{self.log_tail()}")
                 try:
-                    if client.get(self.url + health_path).status_code == 200:
-                        return self
+                    if client.get(health_url).status_code == 200:
+                        return
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"{self.name} not ready in {STARTUP_TIMEOUT_S} s:\n{self.log_tail()}")
 
     def __enter__(self) -> "Service":

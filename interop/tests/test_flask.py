@@ -33,13 +33,13 @@ def assert_sent_to_login(reply: httpx.Response, authbridge: Service, back_to: st
 
 
 def test_a_logged_in_visitor_is_greeted_by_name(
-    client: httpx.Client, authbridge: Service, flask: Service
+    client: httpx.Client, authbridge: Service, flask_app: Service
 ) -> None:
     user = tokens.register(client, authbridge.url)
 
     # The same cookie jar, as a browser's: the cookie of 127.0.0.1 goes to
     # every port of it.
-    page = client.get(f"{flask.url}/")
+    page = client.get(f"{flask_app.url}/")
 
     assert page.status_code == 200, page.text
     assert f"<h1>Hello, {user.name}!</h1>" in page.text
@@ -47,11 +47,11 @@ def test_a_logged_in_visitor_is_greeted_by_name(
 
 
 def test_a_visitor_without_the_cookie_is_sent_to_our_login_with_next_back(
-    client: httpx.Client, authbridge: Service, flask: Service
+    client: httpx.Client, authbridge: Service, flask_app: Service
 ) -> None:
-    page = client.get(f"{flask.url}/?tab=reports")
+    page = client.get(f"{flask_app.url}/?tab=reports")
 
-    assert_sent_to_login(page, authbridge, back_to=f"{flask.url}/?tab=reports")
+    assert_sent_to_login(page, authbridge, back_to=f"{flask_app.url}/?tab=reports")
 
 
 FORGERIES: dict[str, Callable[[str], str]] = {
@@ -65,23 +65,25 @@ FORGERIES: dict[str, Callable[[str], str]] = {
 
 @pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
 def test_a_forged_cookie_is_sent_to_login(
-    client: httpx.Client, authbridge: Service, flask: Service, forge: Callable[[str], str]
+    client: httpx.Client, authbridge: Service, flask_app: Service, forge: Callable[[str], str]
 ) -> None:
     tokens.register(client, authbridge.url)
     genuine = client.cookies[ACCESS_COOKIE]
     client.cookies.clear()
 
-    page = client.get(f"{flask.url}/", headers=with_cookie(ACCESS_COOKIE, forge(genuine)))
+    page = client.get(f"{flask_app.url}/", headers=with_cookie(ACCESS_COOKIE, forge(genuine)))
 
-    assert_sent_to_login(page, authbridge, back_to=f"{flask.url}/")
+    assert_sent_to_login(page, authbridge, back_to=f"{flask_app.url}/")
 
 
 def test_logging_in_from_the_redirect_returns_to_the_flask_page(
-    client: httpx.Client, authbridge: Service, flask: Service
+    client: httpx.Client, authbridge: Service, flask_app: Service
 ) -> None:
     with httpx.Client(trust_env=False) as elsewhere:
         user = tokens.register(elsewhere, authbridge.url)
-    login_url = assert_sent_to_login(client.get(f"{flask.url}/"), authbridge, f"{flask.url}/")
+    login_url = assert_sent_to_login(
+        client.get(f"{flask_app.url}/"), authbridge, f"{flask_app.url}/"
+    )
 
     form = client.get(login_url)
     assert form.status_code == 200
@@ -89,20 +91,20 @@ def test_logging_in_from_the_redirect_returns_to_the_flask_page(
     # The form as a browser without JavaScript sends it.
     sent = client.post(
         f"{authbridge.url}/auth/login",
-        data={"username": user.name, "password": user.password, "next": f"{flask.url}/"},
+        data={"username": user.name, "password": user.password, "next": f"{flask_app.url}/"},
         headers={"Accept": "text/html"},
     )
 
     assert sent.status_code in (302, 303), sent.text
-    assert sent.headers["location"] == f"{flask.url}/"
+    assert sent.headers["location"] == f"{flask_app.url}/"
     page = client.get(sent.headers["location"])
     assert f"Hello, {user.name}!" in page.text
     # Logged in now, the login link leads straight back too.
-    assert client.get(login_url).headers["location"] == f"{flask.url}/"
+    assert client.get(login_url).headers["location"] == f"{flask_app.url}/"
 
 
 def test_our_login_sends_nobody_back_to_an_origin_it_does_not_know(
-    client: httpx.Client, authbridge: Service, flask: Service
+    client: httpx.Client, authbridge: Service
 ) -> None:
     tokens.register(client, authbridge.url)
     stranger = f"http://127.0.0.1:{services.free_port()}/"
