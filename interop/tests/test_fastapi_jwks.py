@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
@@ -190,3 +191,24 @@ def test_after_a_key_rotation_old_tokens_verify_and_new_ones_carry_the_new_kid(
             assert whoami(client, peer, t1).status_code == 200
             assert whoami(client, peer, t2).status_code == 200
             assert whoami(client, peer, t2).json()["sub"] == tokens.claims(t2)["sub"]
+
+
+def test_a_peer_that_cannot_fetch_the_key_set_answers_503_not_401(
+    client: httpx.Client, logs: Path, tmp_path: Path
+) -> None:
+    key = load_key(keygen("eddsa", tmp_path / "k.pem"))
+    token = jwt.encode({"sub": "someone"}, key, algorithm="EdDSA", headers={"kid": "k"})
+    nobody_there = services.free_port()
+    peer = services.fastapi_peer(
+        services.free_port(),
+        logs,
+        name="fastapi-no-jwks",
+        AUTHBRIDGE_URL=f"http://127.0.0.1:{nobody_there}",
+        PEER_VERIFY="jwks",
+    )
+
+    with peer:
+        reply = whoami(client, peer, token)
+
+    # The token may be fine: the client should retry, not log in again.
+    assert reply.status_code == 503, reply.text
