@@ -1,20 +1,22 @@
 # The two commands of the README:
 #   make run   - the app on http://127.0.0.1:3000 with an on-disk store in ./data
 #   make test  - every check: fmt and clippy (both features), Rust unit + integration
-#                tests, then Playwright in Chromium
+#                tests, the interop/ peers (pytest), then Playwright in Chromium
 #
 # Builds go to a target directory outside the clone, so a fresh clone on a
 # machine that built before reuses the compiled dependencies.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/authbridge/target
 # Debug builds only: a release build of SurrealDB takes ~50 minutes on 2 cores.
 SITE_ROOT := $(CURDIR)/target/site
+# The Python of interop/ (the peer services and their tests), outside the clone.
+export AUTHBRIDGE_VENV ?= $(HOME)/.cache/authbridge/venv
 
-.PHONY: run test tools tools-browser own-target unit build e2e lint
+.PHONY: run test tools tools-browser own-target unit build interop e2e lint
 
 run: tools own-target
 	cargo leptos watch
 
-test: tools-browser own-target lint unit build e2e
+test: tools-browser own-target lint unit build interop e2e
 
 # Cargo tells this crate's artifacts apart by name and file times, not by the
 # checkout they came from: when another clone used the shared target directory
@@ -32,8 +34,9 @@ own-target:
 tools:
 	./scripts/tools.sh
 
+# What make test needs besides: Chromium, the npm packages, the interop/ virtualenv.
 tools-browser:
-	./scripts/tools.sh --browser
+	./scripts/tools.sh --browser --peers
 
 lint:
 	cargo fmt --all -- --check
@@ -45,6 +48,10 @@ unit:
 
 build:
 	cargo leptos build
+
+# The peers of interop/ against the server binary that `build` made.
+interop:
+	AUTHBRIDGE_BIN="$(CARGO_TARGET_DIR)/debug/authbridge" LEPTOS_SITE_ROOT="$(SITE_ROOT)" "$(AUTHBRIDGE_VENV)/bin/python" -m pytest interop
 
 e2e:
 	cd end2end && AUTHBRIDGE_BIN="$(CARGO_TARGET_DIR)/debug/authbridge" LEPTOS_SITE_ROOT="$(SITE_ROOT)" npx playwright test

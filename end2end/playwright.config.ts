@@ -5,7 +5,8 @@ import path from "node:path";
 // Three servers, each on a loopback port picked here, each with its own
 // in-memory database: one with the default lifetimes; one whose access
 // tokens live 3 s (renewal, and theft with a 2 s grace window); one whose
-// sessions end for good after 5 s (the expiry story).
+// sessions end for good after 5 s (the expiry story). And the Flask peer of
+// interop/, on a port of its own, trusting the default server's cookie.
 function freePort(): number {
   const script =
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
@@ -17,14 +18,21 @@ function freePort(): number {
 process.env.E2E_PORT ??= String(freePort());
 process.env.E2E_SHORT_PORT ??= String(freePort());
 process.env.E2E_EXPIRING_PORT ??= String(freePort());
+process.env.E2E_FLASK_PORT ??= String(freePort());
 const port = Number(process.env.E2E_PORT);
 const shortPort = Number(process.env.E2E_SHORT_PORT);
 const expiringPort = Number(process.env.E2E_EXPIRING_PORT);
+const flaskPort = Number(process.env.E2E_FLASK_PORT);
+const flaskOrigin = `http://127.0.0.1:${flaskPort}`;
+const secretKey = "end2end-secret-0123456789abcdef-0123456789";
 
 const root = path.resolve(__dirname, "..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
 const binary = process.env.AUTHBRIDGE_BIN ?? path.join(targetDir, "debug", "authbridge");
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.join(root, "target", "site");
+// The virtualenv scripts/tools.sh --peers makes for interop/.
+const venv =
+  process.env.AUTHBRIDGE_VENV ?? path.join(process.env.HOME ?? "", ".cache", "authbridge", "venv");
 
 function server(listenPort: number, extraEnv: Record<string, string>) {
   return {
@@ -43,9 +51,29 @@ function server(listenPort: number, extraEnv: Record<string, string>) {
       LEPTOS_HASH_FILES: "true",
       AUTHBRIDGE_ENV: "development",
       AUTHBRIDGE_DATABASE_URL: "mem://",
-      SECRET_KEY: "end2end-secret-0123456789abcdef-0123456789",
+      SECRET_KEY: secretKey,
       RUST_LOG: "warn",
       ...extraEnv,
+    },
+  };
+}
+
+// The Flask peer as its users run it, configured by environment.
+function flaskPeer() {
+  return {
+    command: `${JSON.stringify(path.join(venv, "bin", "python"))} -m flask --app flask_peer run`,
+    cwd: path.join(root, "interop", "peers"),
+    url: `${flaskOrigin}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    env: {
+      FLASK_RUN_HOST: "127.0.0.1",
+      FLASK_RUN_PORT: String(flaskPort),
+      AUTHBRIDGE_URL: `http://127.0.0.1:${port}`,
+      SECRET_KEY: secretKey,
+      PEER_LOG_LEVEL: "WARNING",
     },
   };
 }
@@ -84,7 +112,7 @@ export default defineConfig({
     },
   ],
   webServer: [
-    server(port, {}),
+    server(port, { AUTHBRIDGE_REDIRECT_ORIGINS: flaskOrigin }),
     server(shortPort, {
       AUTHBRIDGE_ACCESS_TTL: "3s",
       AUTHBRIDGE_JWT_LEEWAY: "0s",
@@ -95,6 +123,7 @@ export default defineConfig({
       AUTHBRIDGE_JWT_LEEWAY: "0s",
       AUTHBRIDGE_SESSION_MAX_AGE: "5s",
     }),
+    flaskPeer(),
   ],
 });
 

@@ -72,8 +72,11 @@ export class HomePage {
     await hydrated(this.page, this.js);
   }
 
+  /** Logs out and waits until it is done: a page opened before the logout
+   * lands would still see the session (and `/login` would send it home). */
   async logOut() {
     await this.page.getByRole("button", { name: "Log out" }).click();
+    await expect(this.page).toHaveURL(/\/login\?reason=logged_out$/);
   }
 }
 
