@@ -117,6 +117,11 @@ pub struct Settings {
     #[arg(long, env = "AUTHBRIDGE_JWT_KEYS", value_delimiter = ',')]
     pub jwt_keys: Vec<std::path::PathBuf>,
 
+    /// Keys to publish in the key set ahead of signing with them (the next
+    /// rotation), comma separated: they verify but sign nothing yet.
+    #[arg(long, env = "AUTHBRIDGE_JWT_NEXT_KEYS", value_delimiter = ',')]
+    pub jwt_next_keys: Vec<std::path::PathBuf>,
+
     /// The origin users and peers reach this server at, e.g.
     /// `https://auth.example.com`. Defaults to `http://` + the listen address.
     #[arg(long, env = "AUTHBRIDGE_PUBLIC_URL")]

@@ -100,10 +100,10 @@ impl AppState {
                  sessions end when the server restarts and peers cannot verify tokens"
             );
         }
-        let keys = if settings.jwt_keys.is_empty() {
+        let keys = if settings.jwt_keys.is_empty() && settings.jwt_next_keys.is_empty() {
             KeySet::shared_secret(&secret)?
         } else {
-            KeySet::from_files(&settings.jwt_keys)?
+            KeySet::from_files(&settings.jwt_keys, &settings.jwt_next_keys)?
         };
         let signing = keys.signing();
         tracing::info!(alg = ?signing.alg, kid = signing.kid.as_deref().unwrap_or("-"), keys = keys.keys().count(), "token signing key");

@@ -56,6 +56,9 @@ pub enum KeyError {
         /// Why.
         source: std::io::Error,
     },
+    /// Upcoming keys without current ones.
+    #[error("AUTHBRIDGE_JWT_NEXT_KEYS needs AUTHBRIDGE_JWT_KEYS (the key that signs until then)")]
+    NextWithoutCurrent,
     /// A key file holds no Ed25519 or P-256 private key in PKCS#8 PEM.
     #[error(
         "{0} is not an Ed25519 or P-256 private key in PKCS#8 PEM (generate one with `authbridge keygen eddsa`)"
@@ -69,10 +72,13 @@ pub enum KeyError {
     Secret(jsonwebtoken::errors::Error),
 }
 
-/// The configured keys, oldest first; the last one signs.
+/// The configured keys, oldest first. One of them signs (the last of
+/// `AUTHBRIDGE_JWT_KEYS`); keys listed after it (`AUTHBRIDGE_JWT_NEXT_KEYS`)
+/// are published and verify, but sign nothing yet.
 #[derive(Debug)]
 pub struct KeySet {
     keys: Vec<SigningKey>,
+    signing: usize,
 }
 
 impl KeySet {
@@ -87,18 +93,25 @@ impl KeySet {
                 decoding: DecodingKey::from_secret(bytes).map_err(KeyError::Secret)?,
                 public: None,
             }],
+            signing: 0,
         })
     }
 
-    /// A set of already loaded keys, oldest first (at least one).
+    /// A set of already loaded keys, oldest first (at least one); the last signs.
     pub fn from_keys(keys: Vec<SigningKey>) -> Option<Self> {
-        (!keys.is_empty()).then_some(Self { keys })
+        let signing = keys.len().checked_sub(1)?;
+        Some(Self { keys, signing })
     }
 
-    /// Asymmetric keys from PEM files, oldest first (at least one).
-    pub fn from_files(paths: &[PathBuf]) -> Result<Self, KeyError> {
-        let mut keys: Vec<SigningKey> = Vec::with_capacity(paths.len());
-        for path in paths {
+    /// Asymmetric keys from PEM files: `current` oldest first (the last one
+    /// signs), then `upcoming`, published ahead of signing with them so that
+    /// peers caching our key set know them before the first token does.
+    pub fn from_files(current: &[PathBuf], upcoming: &[PathBuf]) -> Result<Self, KeyError> {
+        let Some(signing) = current.len().checked_sub(1) else {
+            return Err(KeyError::NextWithoutCurrent);
+        };
+        let mut keys: Vec<SigningKey> = Vec::with_capacity(current.len() + upcoming.len());
+        for path in current.iter().chain(upcoming) {
             let pem = std::fs::read(path).map_err(|source| KeyError::Read {
                 path: path.clone(),
                 source,
@@ -109,7 +122,7 @@ impl KeySet {
             }
             keys.push(key);
         }
-        Ok(Self { keys })
+        Ok(Self { keys, signing })
     }
 
     /// An Ed25519 or P-256 private key from PKCS#8 PEM.
@@ -137,7 +150,7 @@ impl KeySet {
 
     /// The key new tokens are signed with.
     pub fn signing(&self) -> &SigningKey {
-        self.keys.last().expect("a key set is never empty")
+        &self.keys[self.signing]
     }
 
     /// The key a token's header names: `kid` must match one of ours exactly
@@ -263,6 +276,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn upcoming_keys_are_published_and_verify_but_do_not_sign() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, generate(KeyKind::Eddsa)).unwrap();
+            path
+        };
+        let (current, next) = (write("current.pem"), write("next.pem"));
+        let set = KeySet::from_files(&[current.clone()], &[next.clone()]).unwrap();
+        let next_kid = KeySet::from_pem(&std::fs::read(&next).unwrap())
+            .unwrap()
+            .kid;
+        let current_kid = KeySet::from_pem(&std::fs::read(&current).unwrap())
+            .unwrap()
+            .kid;
+        assert_eq!(set.signing().kid, current_kid);
+        assert_eq!(set.jwks().keys.len(), 2);
+        assert!(set.find(next_kid.as_deref(), Algorithm::EdDSA).is_some());
+        assert!(matches!(
+            KeySet::from_files(&[], &[next]),
+            Err(KeyError::NextWithoutCurrent)
+        ));
+    }
+
+    #[test]
     fn generated_keys_load_with_their_algorithm_and_a_thumbprint_kid() {
         for (kind, alg) in [
             (KeyKind::Eddsa, Algorithm::EdDSA),
@@ -290,7 +328,7 @@ mod tests {
     fn lookups_need_our_exact_kid_and_its_algorithm() {
         let key = KeySet::from_pem(generate(KeyKind::Eddsa).as_bytes()).unwrap();
         let kid = key.kid.clone().unwrap();
-        let set = KeySet { keys: vec![key] };
+        let set = KeySet::from_keys(vec![key]).unwrap();
         assert!(set.find(Some(&kid), Algorithm::EdDSA).is_some());
         assert!(set.find(Some(&kid), Algorithm::ES256).is_none());
         assert!(set.find(Some(&kid), Algorithm::HS256).is_none());
@@ -311,7 +349,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("not-a-key.pem");
         std::fs::write(&path, "hello").unwrap();
-        let error = KeySet::from_files(&[path]).unwrap_err();
+        let error = KeySet::from_files(&[path], &[]).unwrap_err();
         assert!(error.to_string().contains("not-a-key.pem"), "{error}");
     }
 }
