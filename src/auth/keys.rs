@@ -284,7 +284,8 @@ mod tests {
             path
         };
         let (current, next) = (write("current.pem"), write("next.pem"));
-        let set = KeySet::from_files(&[current.clone()], &[next.clone()]).unwrap();
+        let set = KeySet::from_files(std::slice::from_ref(&current), std::slice::from_ref(&next))
+            .unwrap();
         let next_kid = KeySet::from_pem(&std::fs::read(&next).unwrap())
             .unwrap()
             .kid;
