@@ -137,6 +137,10 @@ pub struct Settings {
     /// Longest a login waits for a hashing slot before "busy". Defaults to `10s`.
     #[arg(long, env = "AUTHBRIDGE_HASH_QUEUE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub hash_queue_timeout: Duration,
+
+    /// CSRF origins, rate limits, cookie security, size limits, proxy.
+    #[command(flatten)]
+    pub security: crate::security::SecuritySettings,
 }
 
 /// A setting that makes the server refuse to start.
@@ -196,11 +200,11 @@ impl Settings {
         }
     }
 
-    /// Whether cookies get the `Secure` attribute. Always in production; in
-    /// development only when the server listens beyond loopback, so that
-    /// `http://127.0.0.1` works while developing.
+    /// Whether cookies get the `Secure` attribute: `AUTHBRIDGE_COOKIE_SECURE`,
+    /// else always in production and in development only when the server
+    /// listens beyond loopback, so that `http://127.0.0.1` works while developing.
     pub fn cookie_secure(&self, addr: SocketAddr) -> bool {
-        self.env == Environment::Production || !addr.ip().is_loopback()
+        self.security.cookie_secure(self.env, addr)
     }
 
     /// How many password hashes may run at once.

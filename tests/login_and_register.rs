@@ -154,7 +154,8 @@ async fn names_differing_only_in_case_are_one_user() {
 
 #[tokio::test]
 async fn fifty_parallel_registrations_of_one_name_make_exactly_one_user() {
-    let app = TestApp::new().await;
+    // Fifty registrations from one address: more than the default limit allows.
+    let app = TestApp::with_args(&["--register-limit-ip", "100/1m"]).await;
     let name = unique_name("race");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..50 {
