@@ -2,8 +2,11 @@
 //!
 //! Validation pins the algorithm to HS256 (so `alg: none` or an RSA/EC header is
 //! refused), requires `exp`, `iat`, `sub`, `iss` and `aud` (RFC 7519 §4.1),
-//! and checks `iss`/`aud` against our configuration. `exp` and `iat` are
-//! checked with the configured leeway (default 5 s, see `AUTHBRIDGE_JWT_LEEWAY`).
+//! and checks `iss`/`aud` against our configuration. `exp`, `nbf` and `iat` are
+//! checked with the configured leeway (default 5 s, see `AUTHBRIDGE_JWT_LEEWAY`):
+//! times must be integers, `nbf` and `iat` not in the future, and `exp` no
+//! further ahead than a token issued now would have it, so a token that
+//! claims to live for centuries is refused.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +34,10 @@ pub struct Claims {
     pub iat: u64,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
+    /// Not before, seconds since the Unix epoch; we never write it, but a
+    /// token that has it must have it as an integer in the past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Issuer; must equal the configured issuer.
     pub iss: String,
     /// Audience; must equal the configured audience.
@@ -98,6 +105,7 @@ impl JwtKeys {
         validation.set_audience(&[settings.audience]);
         validation.leeway = settings.leeway.as_secs();
         validation.validate_exp = true;
+        validation.validate_nbf = true;
         Ok(Self {
             encoding: EncodingKey::from_secret(secret)?,
             decoding: DecodingKey::from_secret(secret)?,
@@ -125,6 +133,7 @@ impl JwtKeys {
             name: user.name.clone(),
             iat: now,
             exp: now + self.ttl.as_secs(),
+            nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
@@ -139,10 +148,19 @@ impl JwtKeys {
             return Err(TokenError::Invalid);
         }
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data) => Ok(data.claims),
+            Ok(data) if self.times_are_plausible(&data.claims) => Ok(data.claims),
+            Ok(_) => Err(TokenError::Invalid),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
         }
+    }
+}
+
+impl JwtKeys {
+    /// `iat` not in the future, `exp` no later than a token issued now.
+    fn times_are_plausible(&self, claims: &Claims) -> bool {
+        let latest = unix_now().saturating_add(self.validation.leeway);
+        claims.iat <= latest && claims.exp <= latest.saturating_add(self.ttl.as_secs())
     }
 }
 
