@@ -197,3 +197,29 @@ mod ssr {
         Response::from_parts(parts, Body::from(bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn a_lock_says_the_wrong_password_message_and_the_wait() {
+        let one = AppError::TooManyAttempts {
+            retry_after_secs: 1,
+        };
+        let many = AppError::TooManyAttempts {
+            retry_after_secs: 42,
+        };
+        assert_eq!(
+            one.to_string(),
+            "Incorrect username or password. Too many attempts: try again in 1 second."
+        );
+        assert!(
+            many.to_string()
+                .starts_with(&AppError::InvalidCredentials.to_string())
+        );
+        assert!(many.to_string().ends_with("try again in 42 seconds."));
+        assert_eq!((many.status(), many.retry_after_secs()), (429, Some(42)));
+        assert_eq!(AppError::InvalidCredentials.retry_after_secs(), None);
+    }
+}
