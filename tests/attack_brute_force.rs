@@ -50,7 +50,7 @@ async fn fifty_wrong_passwords_for_one_user_from_one_address_are_throttled() {
     let app = TestApp::new().await;
     let name = unique_name("guessed");
     app.register(&name, PASSWORD).await;
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
     let before = app.state.hasher.hashes_run();
 
     let mut replies = Vec::new();
@@ -82,7 +82,7 @@ async fn fifty_wrong_passwords_for_one_user_from_one_address_are_throttled() {
     // Even the right password waits: the lock is not an oracle.
     assert!(is_locked(&attacker.try_login(&name, PASSWORD).await));
     // The real user, elsewhere, is not locked out.
-    let real = app.from_ip(ELSEWHERE).try_login(&name, PASSWORD).await;
+    let real = app.at_ip(ELSEWHERE).try_login(&name, PASSWORD).await;
     assert_eq!(real.status, StatusCode::OK, "{}", real.body);
 }
 
@@ -91,7 +91,7 @@ async fn a_locked_login_says_what_a_wrong_password_says_and_when_to_retry() {
     let app = TestApp::new().await;
     let name = unique_name("hinted");
     app.register(&name, PASSWORD).await;
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
 
     let first = form_message(&attacker, &name, WRONG).await;
     for _ in 0..4 {
@@ -116,7 +116,7 @@ async fn locked_names_look_the_same_whether_or_not_they_exist() {
     let real = unique_name("exists");
     app.register(&real, PASSWORD).await;
     let ghost = unique_name("ghost");
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
 
     let mut last = Vec::new();
     for name in [&real, &ghost] {
@@ -139,7 +139,7 @@ async fn page_reloads_never_count() {
     let app = TestApp::new().await;
     let name = unique_name("reloader");
     app.register(&name, PASSWORD).await;
-    let user = app.from_ip(ATTACKER);
+    let user = app.at_ip(ATTACKER);
 
     for _ in 0..100 {
         assert_eq!(user.get_page("/login", None).await.status, StatusCode::OK);
@@ -193,7 +193,7 @@ async fn trying_many_usernames_from_one_address_is_throttled() {
     let app = TestApp::new().await;
     let name = unique_name("sprayed");
     app.register(&name, PASSWORD).await;
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
 
     for i in 0..30 {
         let reply = attacker.try_login(&format!("guess_{i}"), WRONG).await;
@@ -201,7 +201,7 @@ async fn trying_many_usernames_from_one_address_is_throttled() {
     }
     assert!(is_locked(&attacker.try_login("guess_31", WRONG).await));
     assert!(is_locked(&attacker.try_login(&name, PASSWORD).await));
-    let elsewhere = app.from_ip(ELSEWHERE).try_login(&name, PASSWORD).await;
+    let elsewhere = app.at_ip(ELSEWHERE).try_login(&name, PASSWORD).await;
     assert_eq!(elsewhere.status, StatusCode::OK);
 }
 
@@ -212,10 +212,10 @@ async fn guessing_one_username_from_many_addresses_is_throttled() {
     app.register(&name, PASSWORD).await;
 
     for i in 0..10 {
-        let bot = app.from_ip(&format!("192.0.2.{}", i + 1));
+        let bot = app.at_ip(&format!("192.0.2.{}", i + 1));
         assert!(is_wrong_password(&bot.try_login(&name, WRONG).await));
     }
-    let fresh = app.from_ip("192.0.2.200").try_login(&name, WRONG).await;
+    let fresh = app.at_ip("192.0.2.200").try_login(&name, WRONG).await;
     assert!(is_locked(&fresh), "{}", fresh.body);
     assert!(
         retry_after(&fresh) <= 60,
@@ -223,7 +223,7 @@ async fn guessing_one_username_from_many_addresses_is_throttled() {
         fresh.body
     );
     let other_user = app
-        .from_ip("192.0.2.200")
+        .at_ip("192.0.2.200")
         .try_login("someone_else", WRONG)
         .await;
     assert!(is_wrong_password(&other_user));
@@ -234,7 +234,7 @@ async fn a_forged_forwarded_for_header_does_not_escape_the_limit() {
     let app = TestApp::new().await;
     let name = unique_name("spoofed");
     app.register(&name, PASSWORD).await;
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
 
     let mut replies = Vec::new();
     for i in 0..8 {
@@ -264,7 +264,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
     let app = TestApp::with_args(&["--trusted-proxy-header", "X-Forwarded-For"]).await;
     let name = unique_name("proxied");
     app.register(&name, PASSWORD).await;
-    let proxy = app.from_ip("10.0.0.1");
+    let proxy = app.at_ip("10.0.0.1");
     let via = |client: &'static str, password: &'static str| {
         let proxy = proxy.clone();
         let name = name.clone();
@@ -296,7 +296,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
 #[tokio::test]
 async fn registrations_from_one_address_are_limited() {
     let app = TestApp::with_args(&["--register-limit-ip", "3/30m"]).await;
-    let attacker = app.from_ip(ATTACKER);
+    let attacker = app.at_ip(ATTACKER);
     for _ in 0..3 {
         let reply = attacker.try_register(&unique_name("bulk"), PASSWORD).await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -314,7 +314,7 @@ async fn registrations_from_one_address_are_limited() {
     assert!(refused.set_cookies().is_empty());
     assert_eq!(app.census().await, census, "a user was created");
     let elsewhere = app
-        .from_ip(ELSEWHERE)
+        .at_ip(ELSEWHERE)
         .try_register(&unique_name("ok"), PASSWORD)
         .await;
     assert_eq!(elsewhere.status, StatusCode::OK);
@@ -342,7 +342,7 @@ async fn wrong_current_passwords_on_the_account_page_are_limited_too() {
     assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
     assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 2]);
     assert_eq!(
-        app.from_ip(ELSEWHERE)
+        app.at_ip(ELSEWHERE)
             .try_login(&name, PASSWORD)
             .await
             .status,

@@ -109,7 +109,7 @@ impl TestApp {
     }
 
     /// The same application, with requests coming from `ip`.
-    pub fn from_ip(&self, ip: &str) -> Self {
+    pub fn at_ip(&self, ip: &str) -> Self {
         Self {
             peer: SocketAddr::new(ip.parse().unwrap(), 40_000),
             ..self.clone()
