@@ -106,6 +106,8 @@ pub async fn change_password(
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use axum::http::HeaderValue;
     use axum::http::header::{ACCEPT, REFERER, SET_COOKIE};
     use axum::http::request::Parts;
@@ -114,8 +116,6 @@ mod ssr {
     use leptos::server_fn::ServerFn;
     use leptos::server_fn::error::ServerFnUrlError;
     use leptos_axum::ResponseOptions;
-    use std::net::{IpAddr, Ipv4Addr};
-
     use url::Url;
 
     use super::SessionView;

@@ -1,9 +1,11 @@
 //! The error a server function hands back to the page.
 //!
-//! Every variant carries a fixed, user-facing message and nothing else: the
-//! value travels to the browser (as JSON, or base64 in the URL of a plain form
-//! post) and is shown next to the form, so it must never hold internal detail,
-//! and a crafted URL must not be able to put arbitrary text on our pages.
+//! Every variant carries a fixed, user-facing message and nothing else (the
+//! rate-limit refusals add a number of seconds, shown at most as
+//! [`MAX_WAIT_SHOWN`]): the value travels to the browser (as JSON, or base64
+//! in the URL of a plain form post) and is shown next to the form, so it must
+//! never hold internal detail, and a crafted URL must not be able to put
+//! arbitrary text on our pages.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -132,12 +134,16 @@ impl AppError {
     }
 }
 
+/// The longest wait a message names: no lock lasts longer (the server
+/// refuses limits whose lock would), so a larger number in a crafted URL
+/// shows as this.
+pub const MAX_WAIT_SHOWN: u32 = 15 * 60;
+
 /// "1 second", "42 seconds".
 fn seconds(n: &u32) -> String {
-    if *n == 1 {
-        "1 second".to_owned()
-    } else {
-        format!("{n} seconds")
+    match (*n).min(MAX_WAIT_SHOWN) {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
     }
 }
 
@@ -221,5 +227,9 @@ mod tests {
         assert!(many.to_string().ends_with("try again in 42 seconds."));
         assert_eq!((many.status(), many.retry_after_secs()), (429, Some(42)));
         assert_eq!(AppError::InvalidCredentials.retry_after_secs(), None);
+        let crafted = AppError::TooManyRegistrations {
+            retry_after_secs: u32::MAX,
+        };
+        assert!(crafted.to_string().ends_with("try again in 900 seconds."));
     }
 }

@@ -342,10 +342,7 @@ async fn wrong_current_passwords_on_the_account_page_are_limited_too() {
     assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
     assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 2]);
     assert_eq!(
-        app.at_ip(ELSEWHERE)
-            .try_login(&name, PASSWORD)
-            .await
-            .status,
+        app.at_ip(ELSEWHERE).try_login(&name, PASSWORD).await.status,
         StatusCode::OK
     );
 }

@@ -37,8 +37,9 @@ use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
 use governor::{Quota, RateLimiter};
 
 /// Longest a single lock may last (the setting's `PERIOD / N`): an attacker
-/// who stops can keep a victim out for at most this long.
-pub const MAX_PENALTY: Duration = Duration::from_secs(15 * 60);
+/// who stops can keep a victim out for at most this long. Equal to
+/// [`crate::error::MAX_WAIT_SHOWN`].
+pub const MAX_PENALTY: Duration = Duration::from_secs(crate::error::MAX_WAIT_SHOWN as u64);
 
 /// How often buckets that are full again are forgotten.
 pub const CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
