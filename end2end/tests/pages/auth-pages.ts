@@ -72,8 +72,10 @@ export class HomePage {
     await hydrated(this.page, this.js);
   }
 
+  /** Logs out and waits for the login page: the next step must not race the logout. */
   async logOut() {
     await this.page.getByRole("button", { name: "Log out" }).click();
+    await expect(this.page).toHaveURL(/\/login\?/);
   }
 }
 
