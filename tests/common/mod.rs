@@ -24,6 +24,9 @@ pub const ORIGIN: &str = "http://127.0.0.1:3000";
 /// An origin that is not ours: a page on another local port.
 pub const OTHER_ORIGIN: &str = "http://127.0.0.1:4000";
 
+/// Longest a request may take before the test fails (instead of hanging).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The client address fixtures send from unless told otherwise.
 pub const CLIENT_IP: &str = "127.0.0.1";
 
@@ -121,12 +124,21 @@ impl TestApp {
         self.state.store.census().await.unwrap()
     }
 
+    /// Sends `request` from [`Self::peer`] and reads the reply; a request
+    /// that takes longer than [`REQUEST_TIMEOUT`] fails the test, naming it.
     pub async fn send(&self, mut request: Request<Body>) -> Reply {
         request.extensions_mut().insert(ConnectInfo(self.peer));
-        let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let what = format!("{} {}", request.method(), request.uri().path());
+        let exchange = async {
+            let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, bytes)
+        };
+        let (status, headers, bytes) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| panic!("{what} got no answer within {REQUEST_TIMEOUT:?}"));
         Reply {
             status,
             headers,
