@@ -60,6 +60,9 @@ fn config() -> Config {
     if std::env::var_os("PROPTEST_CASES").is_none() {
         config.cases = FUZZ_CASES;
     }
+    // Some edits change nothing (a truncation past the end, a swap of
+    // segments a refresh token does not have); those cases are skipped.
+    config.max_global_rejects = config.cases;
     config.failure_persistence = None;
     config
 }
@@ -196,7 +199,9 @@ proptest! {
     fn a_damaged_refresh_token_never_renews(edits in proptest::collection::vec(edit(), 1..4)) {
         let t = &*TARGET;
         let damaged = apply(&t.refresh, &edits);
-        prop_assume!(damaged != t.refresh);
+        // Spaces around a cookie value are not part of it (RFC 6265 §5.2):
+        // those are the real token, which would renew (and be spent).
+        prop_assume!(damaged.trim_matches(' ') != t.refresh);
         prop_assume!(axum::http::HeaderValue::from_str(&damaged).is_ok());
         let reply = t.runtime.block_on(
             t.app.call("/auth/renew", &[], Some(&format!("authbridge_refresh={damaged}"))),
