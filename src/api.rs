@@ -106,10 +106,11 @@ pub async fn change_password(
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use axum::http::HeaderValue;
     use axum::http::header::{ACCEPT, REFERER, SET_COOKIE};
     use axum::http::request::Parts;
-    use axum_extra::extract::CookieJar;
     use axum_extra::extract::cookie::Cookie;
     use leptos::prelude::*;
     use leptos::server_fn::ServerFn;
@@ -119,7 +120,9 @@ mod ssr {
 
     use super::SessionView;
     use crate::auth::cookie::REFRESH_COOKIE;
-    use crate::auth::guard::{Authenticated, Session, client_info, current_session, renew};
+    use crate::auth::guard::{
+        Authenticated, Session, client_info, current_session, our_cookie, renew,
+    };
     use crate::auth::jwt::unix_now;
     use crate::auth::login::{hash_fault, store_fault};
     use crate::auth::password::Verified;
@@ -127,6 +130,7 @@ mod ssr {
     use crate::auth::{LoginReason, Me, PublicUser, login_url, password_rules};
     use crate::db::{ClientInfo, RevokeReason, StoreError};
     use crate::error::AppError;
+    use crate::security::rate_limit::retry_after_secs;
     use crate::server::AppState;
 
     pub async fn login(
@@ -135,7 +139,8 @@ mod ssr {
         next: Option<String>,
     ) -> Result<(), AppError> {
         let state = expect_context::<AppState>();
-        let public = crate::auth::login::authenticate(&state, username, password).await?;
+        let public =
+            crate::auth::login::authenticate(&state, username, password, request_ip()).await?;
         start_session(&state, &public).await?;
         tracing::info!(username = %public.name, user.id = %public.id, "login succeeded");
         leptos_axum::redirect(&state.next_target(next.as_deref()));
@@ -146,6 +151,14 @@ mod ssr {
         let state = expect_context::<AppState>();
         let name = Username::parse(username).map_err(AppError::Username)?;
         password_rules::check(&password).map_err(AppError::Password)?;
+        let ip = request_ip();
+        if let Some(wait) = state.limits.registration_locked(ip) {
+            tracing::warn!("registration refused: too many from this address");
+            return Err(AppError::TooManyRegistrations {
+                retry_after_secs: retry_after_secs(wait),
+            });
+        }
+        state.limits.registration_attempted(ip);
 
         let hash = state.hasher.hash(password).await.map_err(hash_fault)?;
         let user = match state.store.create_user(&name, &hash).await {
@@ -336,12 +349,22 @@ mod ssr {
             .await
             .map_err(store_fault)?
             .ok_or(AppError::SessionEnded)?;
+        // Wrong current passwords count as failed logins of this user.
+        let name = Username::parse(&user.username).ok();
+        let key = name.as_ref().map(Username::key);
+        let ip = request_ip();
+        if let Some(wait) = state.limits.login_locked(key, ip) {
+            return Err(AppError::TooManyPasswordAttempts {
+                retry_after_secs: retry_after_secs(wait),
+            });
+        }
         let verified = state
             .hasher
             .verify(current, Some(user.password_hash))
             .await
             .map_err(hash_fault)?;
         if verified == Verified::No {
+            state.limits.login_failed(key, ip);
             tracing::warn!(username = %user.username, "password change refused: wrong current password");
             return Err(AppError::WrongCurrentPassword);
         }
@@ -406,11 +429,20 @@ mod ssr {
         }
     }
 
+    /// The client address of this request (unspecified if unknown).
+    fn request_ip() -> IpAddr {
+        use_context::<Parts>()
+            .and_then(|parts| crate::security::client_ip::of(&parts.extensions))
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
     /// The refresh cookie of this request and where the request came from.
     fn refresh_cookie() -> Option<(String, ClientInfo)> {
         let parts = use_context::<Parts>()?;
-        let jar = CookieJar::from_headers(&parts.headers);
-        let token = jar.get(REFRESH_COOKIE)?.value().to_owned();
+        let state = expect_context::<AppState>();
+        let token = our_cookie(&state, &parts.headers, REFRESH_COOKIE)
+            .value()?
+            .to_owned();
         Some((token, client_info(&parts)))
     }
 

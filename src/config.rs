@@ -122,11 +122,6 @@ pub struct Settings {
     #[arg(long, env = "AUTHBRIDGE_JWT_NEXT_KEYS", value_delimiter = ',')]
     pub jwt_next_keys: Vec<std::path::PathBuf>,
 
-    /// The origin users and peers reach this server at, e.g.
-    /// `https://auth.example.com`. Defaults to `http://` + the listen address.
-    #[arg(long, env = "AUTHBRIDGE_PUBLIC_URL")]
-    pub public_url: Option<String>,
-
     /// Origins of peer services (`http://host:port`, comma separated) that
     /// may send users to our login page with `?next=` pointing back to them.
     /// Any other absolute `next` is refused (no open redirect).
@@ -160,6 +155,10 @@ pub struct Settings {
     /// Longest a login waits for a hashing slot before "busy". Defaults to `10s`.
     #[arg(long, env = "AUTHBRIDGE_HASH_QUEUE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub hash_queue_timeout: Duration,
+
+    /// CSRF origins, rate limits, cookie security, size limits, proxy.
+    #[command(flatten)]
+    pub security: crate::security::SecuritySettings,
 
     /// A command instead of serving.
     #[command(subcommand)]
@@ -252,19 +251,11 @@ impl Settings {
         }
     }
 
-    /// Whether cookies get the `Secure` attribute. Always in production; in
-    /// development only when the server listens beyond loopback, so that
-    /// `http://127.0.0.1` works while developing.
+    /// Whether cookies get the `Secure` attribute: `AUTHBRIDGE_COOKIE_SECURE`,
+    /// else always in production and in development only when the server
+    /// listens beyond loopback, so that `http://127.0.0.1` works while developing.
     pub fn cookie_secure(&self, addr: SocketAddr) -> bool {
-        self.env == Environment::Production || !addr.ip().is_loopback()
-    }
-
-    /// The public origin, without a trailing slash.
-    pub fn public_origin(&self, addr: SocketAddr) -> String {
-        match &self.public_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{addr}"),
-        }
+        self.security.cookie_secure(self.env, addr)
     }
 
     /// How many password hashes may run at once.

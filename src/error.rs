@@ -1,9 +1,11 @@
 //! The error a server function hands back to the page.
 //!
-//! Every variant carries a fixed, user-facing message and nothing else: the
-//! value travels to the browser (as JSON, or base64 in the URL of a plain form
-//! post) and is shown next to the form, so it must never hold internal detail,
-//! and a crafted URL must not be able to put arbitrary text on our pages.
+//! Every variant carries a fixed, user-facing message and nothing else (the
+//! rate-limit refusals add a number of seconds, shown at most as
+//! [`MAX_WAIT_SHOWN`]): the value travels to the browser (as JSON, or base64
+//! in the URL of a plain form post) and is shown next to the form, so it must
+//! never hold internal detail, and a crafted URL must not be able to put
+//! arbitrary text on our pages.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -49,6 +51,26 @@ pub enum AppError {
     /// Too many password checks are queued; the client may retry shortly.
     #[error("The server is busy, please try again in a moment.")]
     Busy,
+    /// Too many failed logins for this username or from this address: the
+    /// wrong-password message, plus when to try again. Locked names get it
+    /// whether or not they exist.
+    #[error("Incorrect username or password. Too many attempts: try again in {}.", seconds(.retry_after_secs))]
+    TooManyAttempts {
+        /// Seconds until the next attempt is considered.
+        retry_after_secs: u32,
+    },
+    /// Too many wrong current passwords given to change the password.
+    #[error("The current password is incorrect. Too many attempts: try again in {}.", seconds(.retry_after_secs))]
+    TooManyPasswordAttempts {
+        /// Seconds until the next attempt is considered.
+        retry_after_secs: u32,
+    },
+    /// Too many registrations from this address.
+    #[error("Too many new accounts from your network, please try again in {}.", seconds(.retry_after_secs))]
+    TooManyRegistrations {
+        /// Seconds until the next registration is accepted.
+        retry_after_secs: u32,
+    },
     /// The request itself could not be read (missing or malformed fields).
     #[error("The form could not be read, please try again.")]
     BadRequest,
@@ -70,6 +92,9 @@ impl AppError {
             | Self::WrongCurrentPassword => 401,
             Self::NoSuchSession => 404,
             Self::UsernameTaken => 409,
+            Self::TooManyAttempts { .. }
+            | Self::TooManyPasswordAttempts { .. }
+            | Self::TooManyRegistrations { .. } => 429,
             Self::Busy => 503,
             Self::Internal => 500,
         }
@@ -77,6 +102,16 @@ impl AppError {
 }
 
 impl AppError {
+    /// For a rate-limit refusal, the seconds to wait (`Retry-After`).
+    pub fn retry_after_secs(self) -> Option<u32> {
+        match self {
+            Self::TooManyAttempts { retry_after_secs }
+            | Self::TooManyPasswordAttempts { retry_after_secs }
+            | Self::TooManyRegistrations { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The error for a request without a session, by why it has none.
     pub fn from_login_reason(reason: LoginReason) -> Self {
         match reason {
@@ -96,6 +131,19 @@ impl AppError {
             Self::SessionRevoked => Some(LoginReason::Security),
             _ => None,
         }
+    }
+}
+
+/// The longest wait a message names: no lock lasts longer (the server
+/// refuses limits whose lock would), so a larger number in a crafted URL
+/// shows as this.
+pub const MAX_WAIT_SHOWN: u32 = 15 * 60;
+
+/// "1 second", "42 seconds".
+fn seconds(n: &u32) -> String {
+    match (*n).min(MAX_WAIT_SHOWN) {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
     }
 }
 
@@ -119,7 +167,8 @@ pub use ssr::server_fn_error_status;
 mod ssr {
     use axum::body::{Body, to_bytes};
     use axum::extract::Request;
-    use axum::http::StatusCode;
+    use axum::http::header::RETRY_AFTER;
+    use axum::http::{HeaderValue, StatusCode};
     use axum::middleware::Next;
     use axum::response::Response;
     use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
@@ -147,7 +196,40 @@ mod ssr {
         };
         if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
             parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
+            if let Some(secs) = error.retry_after_secs() {
+                parts.headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
         }
         Response::from_parts(parts, Body::from(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn a_lock_says_the_wrong_password_message_and_the_wait() {
+        let one = AppError::TooManyAttempts {
+            retry_after_secs: 1,
+        };
+        let many = AppError::TooManyAttempts {
+            retry_after_secs: 42,
+        };
+        assert_eq!(
+            one.to_string(),
+            "Incorrect username or password. Too many attempts: try again in 1 second."
+        );
+        assert!(
+            many.to_string()
+                .starts_with(&AppError::InvalidCredentials.to_string())
+        );
+        assert!(many.to_string().ends_with("try again in 42 seconds."));
+        assert_eq!((many.status(), many.retry_after_secs()), (429, Some(42)));
+        assert_eq!(AppError::InvalidCredentials.retry_after_secs(), None);
+        let crafted = AppError::TooManyRegistrations {
+            retry_after_secs: u32::MAX,
+        };
+        assert!(crafted.to_string().ends_with("try again in 900 seconds."));
     }
 }

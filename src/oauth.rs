@@ -76,7 +76,8 @@ pub struct TokenResponse {
 pub struct OAuthError {
     status: StatusCode,
     code: &'static str,
-    description: &'static str,
+    description: std::borrow::Cow<'static, str>,
+    retry_after: Option<u32>,
 }
 
 impl OAuthError {
@@ -84,7 +85,8 @@ impl OAuthError {
         Self {
             status,
             code,
-            description,
+            description: description.into(),
+            retry_after: None,
         }
     }
 
@@ -104,11 +106,22 @@ impl From<AppError> for OAuthError {
             AppError::Username(_) | AppError::Password(_) | AppError::BadRequest => {
                 Self::invalid_request("The username or password is malformed.")
             }
-            AppError::Busy => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "The server is busy, please try again in a moment.",
-            ),
+            AppError::Busy => Self {
+                retry_after: Some(2),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "The server is busy, please try again in a moment.",
+                )
+            },
+            // RFC 6749 has no code for throttling; the grant is refused, and
+            // 429 with `Retry-After` says for how long.
+            AppError::TooManyAttempts { retry_after_secs } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "invalid_grant",
+                description: error.to_string().into(),
+                retry_after: Some(retry_after_secs),
+            },
             _ => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -126,10 +139,10 @@ impl IntoResponse for OAuthError {
         });
         let mut response = (self.status, Json(body)).into_response();
         no_store(response.headers_mut());
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -159,7 +172,9 @@ async fn token(
                     "The password grant needs username and password.",
                 ));
             };
-            let user = authenticate(&state, &username, password).await?;
+            let ip = crate::security::client_ip::of(&parts.extensions)
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            let user = authenticate(&state, &username, password, ip).await?;
             let grant = state
                 .sessions
                 .start(&user.id, &user.name, &client)

@@ -13,7 +13,6 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -27,10 +26,8 @@ use crate::auth::refresh::{SessionSettings, Sessions, purge_forever};
 use crate::auth::revocations::Revocations;
 use crate::config::{ConfigError, SecretSource, Settings};
 use crate::db::{Store, StoreError};
-
-/// Largest request body accepted, in bytes. Big enough that an oversized form
-/// field reaches validation and gets a clear message.
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+use crate::security::rate_limit::RateLimits;
+use crate::security::{self, SecurityConfigError, SecurityPolicy};
 
 /// Everything a request handler needs; cloned per request (all fields are cheap).
 #[derive(Clone)]
@@ -47,10 +44,15 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     /// Refresh tokens and session revocation.
     pub sessions: Sessions,
-    /// The origin this server is reached at (`AUTHBRIDGE_PUBLIC_URL`).
+    /// The origin this server is reached at (the first of
+    /// `AUTHBRIDGE_PUBLIC_URL`), for the discovery document.
     pub public_origin: String,
     /// Peer origins `next` may lead back to (`AUTHBRIDGE_REDIRECT_ORIGINS`).
     pub redirect_origins: Arc<[String]>,
+    /// CSRF origins, headers, size limits, client address source.
+    pub security: Arc<SecurityPolicy>,
+    /// Failed-login and registration limits.
+    pub limits: RateLimits,
 }
 
 impl AppState {
@@ -72,6 +74,9 @@ pub enum StartupError {
     /// A setting was refused.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A security setting was refused.
+    #[error(transparent)]
+    Security(#[from] SecurityConfigError),
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -114,6 +119,11 @@ impl AppState {
             ttl: settings.access_ttl,
             leeway: settings.jwt_leeway,
         });
+        let reload_port = std::env::var_os("LEPTOS_WATCH")
+            .map(|_| leptos.reload_external_port.unwrap_or(leptos.reload_port));
+        let security = settings
+            .security
+            .policy(settings.env, leptos.site_addr, reload_port)?;
         let store = Store::open(&settings.database_url).await?;
         // An access token outlives its session's revocation by at most this.
         let token_window = settings.access_ttl + settings.jwt_leeway;
@@ -132,7 +142,10 @@ impl AppState {
         let cookies = CookiePolicy {
             secure: settings.cookie_secure(leptos.site_addr),
         };
-        let public_origin = settings.public_origin(leptos.site_addr);
+        let public_origin = security
+            .origins
+            .primary()
+            .unwrap_or_else(|| format!("http://{}", leptos.site_addr));
         Ok(Self {
             leptos,
             store,
@@ -142,6 +155,8 @@ impl AppState {
             sessions,
             public_origin,
             redirect_origins: settings.redirect_origins.clone().into(),
+            security: Arc::new(security),
+            limits: settings.security.rate_limits(),
         })
     }
 }
@@ -151,12 +166,17 @@ pub fn router(state: AppState) -> Router {
     register_server_fns();
     let routes = generate_route_list(App);
     let options = state.leptos.clone();
-    Router::new()
+    // Leptos' inline scripts carry the nonce of our CSP header.
+    let nonce = security::headers::provide_request_nonce;
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route(guard::REFRESH_ROUTE, get(guard::refresh_route))
         .merge(crate::oauth::routes())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, nonce, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(nonce, shell))
         .layer(axum::middleware::from_fn(
             crate::error::server_fn_error_status,
         ))
@@ -167,18 +187,25 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.leptos.hash_files,
             asset_cache_control,
-        ))
+        ));
+    security::guard_requests(app, &state.security)
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
-                    // Path only: no headers (cookies) and no query string.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    // Path and client address only: no headers (cookies), no query.
+                    let ip = security::client_ip::of(req.extensions())
+                        .map(|ip| ip.to_string())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), %ip)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.security),
+            security::client_ip::client_ip_layer,
+        ))
         .with_state(state)
 }
 
@@ -257,12 +284,15 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         settings.purge_interval,
         PURGE_BATCH,
     ));
+    let forget = tokio::spawn(state.limits.clone().forget_idle_forever());
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tracing::info!(env = ?settings.env, "authbridge listening on http://{local}");
     println!("authbridge is running: open http://{local}/register");
+    tracing::info!(origins = %state.security.origins, "accepting state changes from these origins");
     serve(listener, router(state), shutdown_signal()).await?;
     purge.abort();
+    forget.abort();
 
     // The router, and with it every store handle, is gone now. The embedded
     // engine shuts down in a background task once the last handle drops and

@@ -180,7 +180,14 @@ async fn names_differing_only_in_case_are_one_user() {
 async fn fifty_parallel_registrations_of_one_name_make_exactly_one_user() {
     // Fifty 19 MiB hashes queue for two slots: on a loaded machine that takes
     // longer than the default queue timeout, which is not what this tests.
-    let app = TestApp::with_args(&["--hash-queue-timeout", "300s"]).await;
+    // And fifty registrations from one address are more than the limit allows.
+    let app = TestApp::with_args(&[
+        "--hash-queue-timeout",
+        "300s",
+        "--register-limit-ip",
+        "100/1m",
+    ])
+    .await;
     let name = unique_name("race");
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..50 {

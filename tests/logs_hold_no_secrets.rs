@@ -50,6 +50,7 @@ fn debug_logs_hold_no_password_hash_token_or_secret() {
             .agent
             .post(server.url("/auth/renew"))
             .header("Accept", "application/json")
+            .header("Sec-Fetch-Site", "same-origin")
             .header("Cookie", format!("authbridge_refresh={refresh}"))
             .send_empty()
             .unwrap();

@@ -68,7 +68,13 @@ async fn access_cookie_is_http_only_lax_root_and_lives_as_long_as_the_token() {
 
 #[tokio::test]
 async fn production_cookies_are_secure_even_on_loopback() {
-    let app = TestApp::with_args(&["--env", "production"]).await;
+    let app = TestApp::with_args(&[
+        "--env",
+        "production",
+        "--public-url",
+        "https://auth.example.com",
+    ])
+    .await;
     let name = unique_name("prod");
 
     let reply = app.try_register(&name, PASSWORD).await;

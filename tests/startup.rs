@@ -102,10 +102,71 @@ fn keygen_prints_a_secret_long_enough_for_production() {
         let store = TempStore::new();
         let mut server = RunningServer::start(
             &store,
-            &[("AUTHBRIDGE_ENV", "production"), ("SECRET_KEY", secret)],
+            &[
+                ("AUTHBRIDGE_ENV", "production"),
+                ("SECRET_KEY", secret),
+                ("AUTHBRIDGE_PUBLIC_URL", "https://auth.example.com"),
+            ],
         );
         server.kill();
         server.stderr()
     };
     assert!(!log.contains(secret), "the secret is logged");
+}
+
+/// A production secret that passes the secret checks, so the next rule speaks.
+const STRONG: &str = "k3J9vQ2mX8pL5nR7tW1yZ4bC6dF0gH2jK-strong";
+
+#[test]
+fn production_without_an_https_public_url_refuses_to_start() {
+    let missing = refusal(&[("AUTHBRIDGE_ENV", "production"), ("SECRET_KEY", STRONG)]);
+    let plain = refusal(&[
+        ("AUTHBRIDGE_ENV", "production"),
+        ("SECRET_KEY", STRONG),
+        ("AUTHBRIDGE_PUBLIC_URL", "http://auth.example.com"),
+    ]);
+    assert!(
+        missing.contains("AUTHBRIDGE_PUBLIC_URL must be set"),
+        "{missing}"
+    );
+    assert!(plain.contains("must be https://"), "{plain}");
+}
+
+#[test]
+fn production_with_insecure_cookies_or_without_rate_limits_refuses_to_start() {
+    let production = [
+        ("AUTHBRIDGE_ENV", "production"),
+        ("SECRET_KEY", STRONG),
+        ("AUTHBRIDGE_PUBLIC_URL", "https://auth.example.com"),
+    ];
+    let insecure = refusal(&[&production[..], &[("AUTHBRIDGE_COOKIE_SECURE", "false")]].concat());
+    let unlimited = refusal(&[&production[..], &[("AUTHBRIDGE_RATE_LIMIT", "off")]].concat());
+    assert!(
+        insecure.contains("AUTHBRIDGE_COOKIE_SECURE=false is refused"),
+        "{insecure}"
+    );
+    assert!(
+        unlimited.contains("AUTHBRIDGE_RATE_LIMIT=off is refused"),
+        "{unlimited}"
+    );
+}
+
+#[test]
+fn production_with_https_public_url_starts() {
+    let store = TempStore::new();
+    let mut server = RunningServer::start(
+        &store,
+        &[
+            ("AUTHBRIDGE_ENV", "production"),
+            ("SECRET_KEY", STRONG),
+            ("AUTHBRIDGE_PUBLIC_URL", "https://auth.example.com"),
+        ],
+    );
+    let reply = server.agent.get(server.url("/login")).call().unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    server.kill();
 }

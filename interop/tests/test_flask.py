@@ -92,7 +92,12 @@ def test_logging_in_from_the_redirect_returns_to_the_flask_page(
     sent = client.post(
         f"{authbridge.url}/auth/login",
         data={"username": user.name, "password": user.password, "next": f"{flask_app.url}/"},
-        headers={"Accept": "text/html"},
+        headers={
+            "Accept": "text/html",
+            "Origin": authbridge.url,
+            "Referer": login_url,
+            "Sec-Fetch-Site": "same-origin",
+        },
     )
 
     assert sent.status_code in (302, 303), sent.text

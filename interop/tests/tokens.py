@@ -35,17 +35,21 @@ def register(client: httpx.Client, base_url: str, prefix: str = "peer") -> User:
     reply = client.post(
         f"{base_url}/auth/register",
         data={"username": user.name, "password": user.password},
-        headers={"Accept": "application/json"},
+        # As our own page sends it (the server refuses posts of unknown provenance).
+        headers={"Accept": "application/json", "Sec-Fetch-Site": "same-origin"},
     )
     assert reply.status_code == 200, reply.text
     return user
 
 
 def password_grant(client: httpx.Client, base_url: str, user: User) -> dict[str, Any]:
-    """`POST /api/token` as FastAPI's OAuth2PasswordRequestForm is filled in."""
-    reply = client.post(
+    """`POST /api/token` as FastAPI's OAuth2PasswordRequestForm is filled in,
+    by a client that holds no browser cookies (as an API client does)."""
+    del client
+    reply = httpx.post(
         f"{base_url}/api/token",
         data={"grant_type": "password", "username": user.name, "password": user.password},
+        trust_env=False,
     )
     assert reply.status_code == 200, reply.text
     body = reply.json()

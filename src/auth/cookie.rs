@@ -13,6 +13,18 @@
 //!   page, so the marker is how a page request knows there may be a session
 //!   to renew (through `/auth/refresh`) or one that has expired. It outlives
 //!   the refresh token by [`MARKER_EXTRA`] and is cleared on logout.
+//!
+//! When cookies are `Secure` their names carry a prefix the browser
+//! enforces (RFC 6265bis §4.1.3): `__Host-` on the access and marker
+//! cookies, which a browser accepts only with `Secure`, `Path=/` and no
+//! `Domain`, so no sibling subdomain and no plain-http page can plant or
+//! overwrite them. The refresh cookie cannot be `__Host-`: it has
+//! `Path=/auth` so that pages never receive it, and `__Host-` requires
+//! `Path=/`. It gets `__Secure-` instead (set only over https, with
+//! `Secure`), and a planted second copy is refused when read (see
+//! `security::cookies`). Developing over plain http on loopback, cookies
+//! are not `Secure` and keep the plain names, which browsers would refuse
+//! with a prefix.
 
 use std::time::Duration;
 
@@ -29,6 +41,12 @@ pub const MARKER_COOKIE: &str = "authbridge_had_session";
 pub const MARKER_EXTRA: Duration = Duration::from_secs(30 * 86_400);
 /// The only path the refresh cookie is sent to.
 pub const REFRESH_PATH: &str = "/auth";
+/// [`ACCESS_COOKIE`]'s name when cookies are `Secure`.
+pub const SECURE_ACCESS_COOKIE: &str = "__Host-authbridge_access";
+/// [`REFRESH_COOKIE`]'s name when cookies are `Secure`.
+pub const SECURE_REFRESH_COOKIE: &str = "__Secure-authbridge_refresh";
+/// [`MARKER_COOKIE`]'s name when cookies are `Secure`.
+pub const SECURE_MARKER_COOKIE: &str = "__Host-authbridge_had_session";
 
 /// Builds the `Set-Cookie` values for our cookies, with one `Secure` policy.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +56,17 @@ pub struct CookiePolicy {
 }
 
 impl CookiePolicy {
+    /// The name cookie `name` (one of [`ACCESS_COOKIE`], [`REFRESH_COOKIE`],
+    /// [`MARKER_COOKIE`]) has on the wire: prefixed when `Secure`.
+    pub fn name(self, name: &'static str) -> &'static str {
+        match (self.secure, name) {
+            (true, ACCESS_COOKIE) => SECURE_ACCESS_COOKIE,
+            (true, REFRESH_COOKIE) => SECURE_REFRESH_COOKIE,
+            (true, MARKER_COOKIE) => SECURE_MARKER_COOKIE,
+            _ => name,
+        }
+    }
+
     /// The access cookie for a freshly issued token.
     pub fn access(self, token: String, ttl: Duration) -> Cookie<'static> {
         self.base(ACCESS_COOKIE, token, ttl)
@@ -77,7 +106,7 @@ impl CookiePolicy {
 
     fn base(self, name: &'static str, value: String, max_age: Duration) -> Cookie<'static> {
         let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        Cookie::build((name, value))
+        Cookie::build((self.name(name), value))
             .http_only(true)
             .same_site(SameSite::Lax)
             .path("/")
@@ -136,6 +165,44 @@ mod tests {
             .removal(REFRESH_COOKIE)
             .to_string();
         assert!(removal.contains("Path=/auth"), "{removal}");
+    }
+
+    #[test]
+    fn secure_cookies_carry_the_host_and_secure_prefixes() {
+        let policy = CookiePolicy { secure: true };
+        let access = policy
+            .access("t".into(), Duration::from_secs(5))
+            .to_string();
+        let marker = policy.marker(Duration::from_secs(5)).to_string();
+        let refresh = policy
+            .refresh("r".into(), Duration::from_secs(5))
+            .to_string();
+        let removal = policy.removal(REFRESH_COOKIE).to_string();
+        // `__Host-`: Secure, Path=/ and no Domain, or the browser drops it.
+        for host in [&access, &marker] {
+            assert!(host.starts_with("__Host-authbridge_"), "{host}");
+            assert!(
+                host.contains("Path=/;") || host.ends_with("Path=/"),
+                "{host}"
+            );
+            assert!(
+                host.contains("Secure") && !host.contains("Domain"),
+                "{host}"
+            );
+        }
+        assert!(
+            refresh.starts_with("__Secure-authbridge_refresh=r"),
+            "{refresh}"
+        );
+        assert!(refresh.contains("Path=/auth") && refresh.contains("Secure"));
+        assert!(
+            removal.starts_with("__Secure-authbridge_refresh=;"),
+            "{removal}"
+        );
+        assert_eq!(
+            CookiePolicy { secure: false }.name(ACCESS_COOKIE),
+            ACCESS_COOKIE
+        );
     }
 
     #[test]

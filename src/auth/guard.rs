@@ -17,10 +17,9 @@
 //! - a logged-in visitor of the login or registration form on to `next`.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 
 use crate::auth::cookie::{ACCESS_COOKIE, MARKER_COOKIE, REFRESH_COOKIE};
@@ -28,6 +27,8 @@ use crate::auth::jwt::TokenError;
 use crate::auth::refresh::RefreshError;
 use crate::auth::{LoginReason, PublicUser, login_url};
 use crate::db::ClientInfo;
+use crate::security::cookies::{Found, find};
+use crate::security::limits::MAX_ACCESS_TOKEN_BYTES;
 use crate::server::AppState;
 
 /// Pages that need a logged-in user.
@@ -81,28 +82,50 @@ struct Inspection {
     cookies: Vec<Cookie<'static>>,
 }
 
-/// The token check every request pays: parse the `Cookie` header, verify the
-/// access token (signature, claims, revocation). No store access; renewal,
-/// which needs the store, is not included. Public for the benchmarks.
-pub fn check_access(state: &AppState, headers: &axum::http::HeaderMap) -> Session {
-    inspect_access(state, &CookieJar::from_headers(headers)).session
+/// The cookie `name` (a plain name, see [`crate::auth::cookie::CookiePolicy::name`])
+/// of this request, if it came exactly once.
+pub fn our_cookie<'a>(state: &AppState, headers: &'a HeaderMap, name: &'static str) -> Found<'a> {
+    find(headers, state.cookies.name(name))
 }
 
-fn inspect_access(state: &AppState, jar: &CookieJar) -> Inspection {
-    let had_session = jar.get(MARKER_COOKIE).is_some();
+/// The token check every request pays: find our cookie, verify the access
+/// token (signature, claims, revocation). No store access; renewal, which
+/// needs the store, is not included. Public for the benchmarks.
+pub fn check_access(state: &AppState, headers: &HeaderMap) -> Session {
+    inspect_access(state, headers).session
+}
+
+fn inspect_access(state: &AppState, headers: &HeaderMap) -> Inspection {
+    let had_session = our_cookie(state, headers, MARKER_COOKIE).is_present();
     let clear_access = || vec![state.cookies.removal(ACCESS_COOKIE)];
-    let Some(token) = jar.get(ACCESS_COOKIE).map(|c| c.value()) else {
-        let reason = if had_session {
-            LoginReason::Expired
-        } else {
-            LoginReason::Required
-        };
-        return Inspection {
-            session: Session::Anonymous(reason),
-            cookies: Vec::new(),
-        };
+    let token = match our_cookie(state, headers, ACCESS_COOKIE) {
+        Found::One(token) => token,
+        Found::Many => {
+            tracing::debug!("refused a request with two access cookies");
+            return Inspection {
+                session: Session::Anonymous(LoginReason::Required),
+                cookies: clear_access(),
+            };
+        }
+        Found::Absent => {
+            let reason = if had_session {
+                LoginReason::Expired
+            } else {
+                LoginReason::Required
+            };
+            return Inspection {
+                session: Session::Anonymous(reason),
+                cookies: Vec::new(),
+            };
+        }
     };
-    match state.jwt.verify(token) {
+    // Refused unread: no parser sees a token longer than any we issue.
+    let verified = if token.len() > MAX_ACCESS_TOKEN_BYTES {
+        Err(TokenError::Invalid)
+    } else {
+        state.jwt.verify(token)
+    };
+    match verified {
         Ok(claims)
             if claims
                 .sid
@@ -154,10 +177,8 @@ pub fn client_info(req: &axum::http::request::Parts) -> ClientInfo {
     while !agent.is_char_boundary(end) {
         end -= 1;
     }
-    let ip = req
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    let ip = crate::security::client_ip::of(&req.extensions)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     ClientInfo {
         user_agent: agent[..end].to_owned(),
@@ -240,23 +261,21 @@ pub fn issue_cookies(
 /// Axum middleware: verifies the access cookie once per request (renewing
 /// the session inline when a refresh cookie came along), records the
 /// [`Session`], and answers page requests that must go elsewhere.
-pub async fn session_layer(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Inspection {
         mut session,
         mut cookies,
-    } = inspect_access(&state, &jar);
+    } = inspect_access(&state, req.headers());
     let (parts, body) = req.into_parts();
 
     // The refresh cookie only reaches `/auth` paths. `/auth/renew` spends it
-    // itself, even while the access token is still valid.
+    // itself, even while the access token is still valid. Two refresh
+    // cookies renew nothing.
     if session.user().is_none()
         && parts.uri.path() != RENEW_ROUTE
-        && let Some(token) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned())
+        && let Some(token) = our_cookie(&state, &parts.headers, REFRESH_COOKIE)
+            .value()
+            .map(str::to_owned)
     {
         let client = client_info(&parts);
         match renew(&state, &token, &client).await {
@@ -272,7 +291,7 @@ pub async fn session_layer(
     }
     let req = Request::from_parts(parts, body);
 
-    let marker = jar.get(MARKER_COOKIE).is_some();
+    let marker = our_cookie(&state, req.headers(), MARKER_COOKIE).is_present();
     let page = page_request(&req);
     if let Some(Redirect {
         location,
@@ -451,18 +470,20 @@ pub struct RefreshQuery {
 pub async fn refresh_route(
     State(state): State<AppState>,
     axum::extract::Query(query): axum::extract::Query<RefreshQuery>,
-    jar: CookieJar,
+    headers: HeaderMap,
     axum::Extension(session): axum::Extension<Session>,
 ) -> Response {
     let next = state.next_target(query.next.as_deref());
-    let marker = jar.get(MARKER_COOKIE).is_some();
+    let marker = our_cookie(&state, &headers, MARKER_COOKIE).is_present();
     match session {
         Session::User(_) => see_other(&next),
         // A navigation that began on another site withholds the `Strict`
         // refresh cookie for its whole redirect chain. One navigation that
         // starts on our own page (a meta refresh, no script needed) gets it.
         Session::Anonymous(_)
-            if marker && jar.get(REFRESH_COOKIE).is_none() && query.retry.is_none() =>
+            if marker
+                && !our_cookie(&state, &headers, REFRESH_COOKIE).is_present()
+                && query.retry.is_none() =>
         {
             resume_page(&format!("{}&retry=1", refresh_url(&next)))
         }

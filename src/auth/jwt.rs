@@ -5,8 +5,11 @@
 //! exact `kid` and that key's algorithm), then pins validation to that key's
 //! algorithm, so `alg: none`, an algorithm we do not use, or HS256 signed with
 //! a public key are refused. It requires `exp`, `iat`, `sub`, `iss` and `aud`
-//! (RFC 7519 §4.1) and checks `iss`/`aud` against our configuration, with the
-//! configured leeway (default 5 s, see `AUTHBRIDGE_JWT_LEEWAY`).
+//! (RFC 7519 §4.1) and checks `iss`/`aud` against our configuration. `exp`,
+//! `nbf` and `iat` are checked with the configured leeway (default 5 s, see
+//! `AUTHBRIDGE_JWT_LEEWAY`): times must be integers, `nbf` and `iat` not in
+//! the future, and `exp` no further ahead than a token issued now would have
+//! it, so a token that claims to live for centuries is refused.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +35,10 @@ pub struct Claims {
     pub iat: u64,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
+    /// Not before, seconds since the Unix epoch; we never write it, but a
+    /// token that has it must have it as an integer in the past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Issuer; must equal the configured issuer.
     pub iss: String,
     /// Audience; must equal the configured audience.
@@ -63,6 +70,8 @@ pub struct JwtKeys {
     keys: KeySet,
     /// One validation per configured key, in the same order.
     validations: Vec<Validation>,
+    /// Clock skew tolerated, in seconds.
+    leeway: u64,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -105,12 +114,14 @@ impl JwtKeys {
                 validation.set_audience(&[settings.audience]);
                 validation.leeway = settings.leeway.as_secs();
                 validation.validate_exp = true;
+                validation.validate_nbf = true;
                 validation
             })
             .collect();
         Self {
             keys: settings.keys,
             validations,
+            leeway: settings.leeway.as_secs(),
             issuer: settings.issuer.to_owned(),
             audience: settings.audience.to_owned(),
             ttl: settings.ttl,
@@ -149,6 +160,7 @@ impl JwtKeys {
             name: user.name.clone(),
             iat: now,
             exp: now + self.ttl.as_secs(),
+            nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
@@ -173,10 +185,19 @@ impl JwtKeys {
         let key = self.keys.get(index).ok_or(TokenError::Invalid)?;
         let validation = self.validations.get(index).ok_or(TokenError::Invalid)?;
         match jsonwebtoken::decode::<Claims>(token, &key.decoding, validation) {
-            Ok(data) => Ok(data.claims),
+            Ok(data) if self.times_are_plausible(&data.claims) => Ok(data.claims),
+            Ok(_) => Err(TokenError::Invalid),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
         }
+    }
+}
+
+impl JwtKeys {
+    /// `iat` not in the future, `exp` no later than a token issued now.
+    fn times_are_plausible(&self, claims: &Claims) -> bool {
+        let latest = unix_now().saturating_add(self.leeway);
+        claims.iat <= latest && claims.exp <= latest.saturating_add(self.ttl.as_secs())
     }
 }
 

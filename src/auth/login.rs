@@ -2,21 +2,29 @@
 //! token endpoint, so both give the same answers, log the same way and cost
 //! the same work whether or not the user exists.
 
+use std::net::IpAddr;
+
 use crate::auth::PublicUser;
 use crate::auth::password::{HashError, Verified};
 use crate::auth::password_rules;
 use crate::auth::username::{Username, UsernameError};
 use crate::db::StoreError;
 use crate::error::AppError;
+use crate::security::rate_limit::retry_after_secs;
 use crate::server::AppState;
 
 /// The user whose name and password these are, or
 /// [`AppError::InvalidCredentials`] (one answer for an unknown name and a
 /// wrong password). Upgrades an outdated password hash on the way.
+///
+/// Failed attempts count against the name and the client address `ip`; while
+/// either is locked the answer is [`AppError::TooManyAttempts`] after the
+/// same hashing work as a wrong password.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
     password: String,
+    ip: IpAddr,
 ) -> Result<PublicUser, AppError> {
     let name = match Username::parse(username) {
         Err(UsernameError::Empty) => return Err(AppError::Username(UsernameError::Empty)),
@@ -24,6 +32,19 @@ pub async fn authenticate(
     };
     if !password_rules::plausible_at_login(&password) {
         return Err(AppError::InvalidCredentials);
+    }
+    let key = name.as_ref().map(Username::key);
+    if let Some(wait) = state.limits.login_locked(key, ip) {
+        // The same work as a wrong password, whether or not the user exists.
+        state
+            .hasher
+            .verify(password, None)
+            .await
+            .map_err(hash_fault)?;
+        tracing::warn!("login refused: too many failed attempts");
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: retry_after_secs(wait),
+        });
     }
 
     let user = match &name {
@@ -39,6 +60,7 @@ pub async fn authenticate(
 
     let known_user = user.as_ref().map(|u| u.username.clone());
     let Some(user) = user.filter(|_| verified != Verified::No) else {
+        state.limits.login_failed(key, ip);
         // Only a name that exists is logged: what was typed into the
         // username field may be a password.
         match known_user {

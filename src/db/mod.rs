@@ -14,8 +14,10 @@ use surrealdb::types::SurrealValue;
 use crate::auth::password::PasswordHash;
 use crate::auth::username::Username;
 
+mod census;
 mod sessions;
 
+pub use census::Census;
 pub use sessions::{
     ClientInfo, NewSession, Purged, RefreshRecord, RevokeReason, SessionRow, millis,
 };

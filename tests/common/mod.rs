@@ -1,12 +1,14 @@
 //! Shared fixture: each test gets its own router over its own `mem://` store.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use authbridge::config::Settings;
 use authbridge::server::{AppState, router};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
 use clap::Parser;
 use http_body_util::BodyExt;
@@ -16,11 +18,25 @@ use tower::ServiceExt;
 /// The secret every fixture signs with, so tests can forge tokens on purpose.
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 
+/// The public origin of every fixture (the default listen address).
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// An origin that is not ours: a page on another local port.
+pub const OTHER_ORIGIN: &str = "http://127.0.0.1:4000";
+
+/// Longest a request may take before the test fails (instead of hanging).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The client address fixtures send from unless told otherwise.
+pub const CLIENT_IP: &str = "127.0.0.1";
+
 /// A test application over an isolated in-memory database.
 #[derive(Clone)]
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
+    /// The address requests come from (the TCP peer).
+    pub peer: SocketAddr,
 }
 
 /// A response read to the end.
@@ -87,14 +103,42 @@ impl TestApp {
             .await
             .expect("test app builds");
         let router = router(state.clone());
-        Self { state, router }
+        let peer = SocketAddr::new(CLIENT_IP.parse().unwrap(), 40_000);
+        Self {
+            state,
+            router,
+            peer,
+        }
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    /// The same application, with requests coming from `ip`.
+    pub fn at_ip(&self, ip: &str) -> Self {
+        Self {
+            peer: SocketAddr::new(ip.parse().unwrap(), 40_000),
+            ..self.clone()
+        }
+    }
+
+    /// What the store holds now.
+    pub async fn census(&self) -> authbridge::db::Census {
+        self.state.store.census().await.unwrap()
+    }
+
+    /// Sends `request` from [`Self::peer`] and reads the reply; a request
+    /// that takes longer than [`REQUEST_TIMEOUT`] fails the test, naming it.
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let what = format!("{} {}", request.method(), request.uri().path());
+        let exchange = async {
+            let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, bytes)
+        };
+        let (status, headers, bytes) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+            .await
+            .unwrap_or_else(|_| panic!("{what} got no answer within {REQUEST_TIMEOUT:?}"));
         Reply {
             status,
             headers,
@@ -135,6 +179,8 @@ impl TestApp {
         .await
     }
 
+    /// Our own pages' posts carry `Sec-Fetch-Site: same-origin`, as a
+    /// browser sends it.
     async fn post(
         &self,
         path: &str,
@@ -143,16 +189,34 @@ impl TestApp {
         accept: &str,
         referer: Option<&str>,
     ) -> Reply {
+        let mut headers = vec![
+            (header::ACCEPT.as_str(), accept),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        if let Some(referer) = referer {
+            headers.push((header::REFERER.as_str(), referer));
+        }
+        self.post_with(path, form, cookie, &headers).await
+    }
+
+    /// A form post with exactly the headers given (and the cookie, if any):
+    /// for requests that do not come from our pages.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = form_encode(form);
         let mut req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::CONTENT_LENGTH, body.len())
-            .header(header::ACCEPT, accept);
+            .header(header::CONTENT_LENGTH, body.len());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(cookie) = cookie {
             req = req.header(header::COOKIE, cookie);
-        }
-        if let Some(referer) = referer {
-            req = req.header(header::REFERER, referer);
         }
         self.send(req.body(Body::from(body)).unwrap()).await
     }

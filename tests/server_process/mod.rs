@@ -112,11 +112,12 @@ impl RunningServer {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Posts a server-function form as the hydrated page does.
+    /// Posts a server-function form as the hydrated page does (from our origin).
     pub fn call(&self, path: &str, form: &[(&str, &str)]) -> ureq::http::Response<ureq::Body> {
         self.agent
             .post(self.url(path))
             .header("Accept", "application/json")
+            .header("Sec-Fetch-Site", "same-origin")
             .send_form(form.iter().copied())
             .unwrap()
     }
