@@ -33,7 +33,12 @@ struct Victim {
 
 impl Victim {
     async fn new() -> Self {
-        let app = TestApp::new().await;
+        Self::with_args(&[]).await
+    }
+
+    /// A victim on a server started with extra settings.
+    async fn with_args(args: &[&str]) -> Self {
+        let app = TestApp::with_args(args).await;
         let name = unique_name("victim");
         let jar = app.register_jar(&name, PASSWORD).await;
         let token = jar.get(ACCESS).expect("access cookie").to_owned();
@@ -215,9 +220,8 @@ refused! {
     alg_eddsa => |v| access(&sign_with("EdDSA", "HS256", &v.header(), &v.claims(), SECRET.as_bytes()));
     /// An ES256 header over an HMAC made with our secret.
     alg_es256 => |v| access(&sign_with("ES256", "HS256", &v.header(), &v.claims(), SECRET.as_bytes()));
-    /// Key confusion: HS256 with a public key (PEM) as the HMAC secret.
-    // TODO: once /.well-known/jwks.json serves our EdDSA/ES256 keys (the JWKS
-    // issue), also sign with the key served there: the one an attacker would use.
+    /// Key confusion: HS256 with a public key (PEM) as the HMAC secret (with
+    /// the key our own JWKS serves: see the test after this list).
     key_confusion_public_key_pem_as_hmac_secret => |v| {
         access(&sign("HS256", &v.header(), &v.claims(), PUBLIC_KEY_PEM.as_bytes()))
     };
@@ -389,3 +393,26 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
 
 /// The same key as a JWKS entry.
 const PUBLIC_JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","x":"Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE","kid":"k1","alg":"EdDSA","use":"sig"}"#;
+
+/// Key confusion with the key an attacker would really use: the one our
+/// `/.well-known/jwks.json` serves, as the JWKS document, as the JWK, as
+/// its `x` text and as the raw key bytes, under our `kid`.
+#[tokio::test]
+async fn key_confusion_with_the_key_our_jwks_serves_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signing.pem");
+    let pem = authbridge::auth::keys::generate(authbridge::auth::keys::KeyKind::Eddsa);
+    std::fs::write(&path, pem).unwrap();
+    let v = Victim::with_args(&["--jwt-keys", path.to_str().unwrap()]).await;
+    assert_eq!(v.header()["alg"], "EdDSA", "the victim's token is EdDSA");
+
+    let jwks = v.app.get_page("/.well-known/jwks.json", None).await.body;
+    let set: Value = serde_json::from_str(&jwks).unwrap();
+    let jwk = set["keys"][0].to_string();
+    let x = set["keys"][0]["x"].as_str().unwrap().to_owned();
+    let raw = B64.decode(&x).unwrap();
+    for secret in [jwks.as_bytes(), jwk.as_bytes(), x.as_bytes(), &raw[..]] {
+        let forged = sign("HS256", &v.header(), &v.claims(), secret);
+        assert_refused(&v, &access(&forged)).await;
+    }
+}
