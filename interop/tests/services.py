@@ -142,6 +142,9 @@ def authbridge(port: int, log_dir: Path, name: str = "authbridge", **settings: s
         "LEPTOS_OUTPUT_NAME": "authbridge",
         "SECRET_KEY": SECRET,
         "RUST_LOG": "warn",
+        # Every test registers users from 127.0.0.1: far more than the
+        # default limit of new accounts per address allows.
+        "AUTHBRIDGE_REGISTER_LIMIT_IP": "1000/1m",
         **settings,
     }
     # In an empty directory: no .env of a developer's is read.
