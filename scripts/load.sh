@@ -132,7 +132,7 @@ run_wrk "/api/token wrong password, cheap seeded hash" "$CONNECTIONS" "$BASE/api
 # 64 clients hammer the login with wrong passwords for a real-cost hash while
 # the protected page is measured.
 REAL=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/json' \
-    -d username=real_cost_user -d password=real-cost-password "$BASE/auth/register")
+    -H 'Sec-Fetch-Site: same-origin' -d username=real_cost_user -d password=real-cost-password "$BASE/auth/register")
 [ "$REAL" = 200 ] || { echo "registering the real-cost user failed: $REAL"; exit 1; }
 cat >"$WORK/storm.lua" <<'EOF'
 wrk.method = "POST"
