@@ -32,6 +32,16 @@ async fn get_with_bearer(app: &TestApp, path: &str, token: Option<&str>) -> Repl
     app.send(request.body(Body::empty()).unwrap()).await
 }
 
+/// The refresh-token grant for `token`.
+async fn refresh_grant(app: &TestApp, token: &str) -> Reply {
+    post_form(
+        app,
+        "/api/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
 fn json(reply: &Reply) -> Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body))
 }
@@ -145,32 +155,17 @@ async fn the_refresh_grant_rotates_and_a_replay_ends_the_session() {
     let (_, first) = user_with_tokens(&app).await;
     let old = first["refresh_token"].as_str().unwrap();
 
-    let reply = post_form(
-        &app,
-        "/api/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", old)],
-    )
-    .await;
+    let reply = refresh_grant(&app, old).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let second = json(&reply);
     let new = second["refresh_token"].as_str().unwrap();
     assert_ne!(new, old);
 
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let replay = post_form(
-        &app,
-        "/api/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", old)],
-    )
-    .await;
+    let replay = refresh_grant(&app, old).await;
     assert_eq!(json(&replay)["error"], "invalid_grant");
     // The whole family went with it, and its access tokens too.
-    let after = post_form(
-        &app,
-        "/api/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", new)],
-    )
-    .await;
+    let after = refresh_grant(&app, new).await;
     assert_eq!(json(&after)["error"], "invalid_grant");
     let me = get_with_bearer(&app, "/api/me", second["access_token"].as_str()).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
@@ -228,12 +223,7 @@ async fn api_logout_revokes_the_refresh_family_and_its_access_tokens() {
     let reply = post_form(&app, "/api/logout", &[("refresh_token", refresh)]).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
 
-    let again = post_form(
-        &app,
-        "/api/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let again = refresh_grant(&app, refresh).await;
     assert_eq!(json(&again)["error"], "invalid_grant");
     let me = get_with_bearer(&app, "/api/me", tokens["access_token"].as_str()).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
@@ -255,12 +245,7 @@ async fn api_logout_with_the_bearer_access_token_ends_its_session() {
         .unwrap();
     assert_eq!(app.send(request).await.status, StatusCode::NO_CONTENT);
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let again = post_form(
-        &app,
-        "/api/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let again = refresh_grant(&app, refresh).await;
     assert_eq!(json(&again)["error"], "invalid_grant");
 }
 

@@ -42,6 +42,11 @@ async fn started(app: &TestApp) -> Grant {
         .unwrap()
 }
 
+/// Refreshes `token` as if at `now` (Unix ms), from the test client.
+async fn refresh_at(app: &TestApp, token: &str, now: i64) -> Result<Grant, RefreshError> {
+    app.state.sessions.refresh_at(token, &client(), now).await
+}
+
 #[tokio::test]
 async fn a_refresh_token_is_spent_once_for_a_new_one() {
     let app = TestApp::new().await;
@@ -73,28 +78,13 @@ async fn a_token_reused_within_the_grace_window_gets_the_same_successor() {
     let first = started(&app).await;
     let now = now_millis();
 
-    let second = app
-        .state
-        .sessions
-        .refresh_at(&first.token, &client(), now)
-        .await
-        .unwrap();
-    let again = app
-        .state
-        .sessions
-        .refresh_at(&first.token, &client(), now + 3_000)
-        .await
-        .unwrap();
+    let second = refresh_at(&app, &first.token, now).await.unwrap();
+    let again = refresh_at(&app, &first.token, now + 3_000).await.unwrap();
 
     assert_eq!(again.token, second.token);
     assert!(!again.rotated, "no second rotation");
     // The successor itself is unspent and rotates normally.
-    let third = app
-        .state
-        .sessions
-        .refresh_at(&second.token, &client(), now + 4_000)
-        .await
-        .unwrap();
+    let third = refresh_at(&app, &second.token, now + 4_000).await.unwrap();
     assert!(third.rotated);
 }
 
@@ -103,20 +93,10 @@ async fn within_the_window_a_late_tab_gets_the_newest_token_not_a_spent_one() {
     let app = TestApp::new().await;
     let first = started(&app).await;
     let now = now_millis();
-    let sessions = &app.state.sessions;
 
-    let second = sessions
-        .refresh_at(&first.token, &client(), now)
-        .await
-        .unwrap();
-    let third = sessions
-        .refresh_at(&second.token, &client(), now + 100)
-        .await
-        .unwrap();
-    let late = sessions
-        .refresh_at(&first.token, &client(), now + 200)
-        .await
-        .unwrap();
+    let second = refresh_at(&app, &first.token, now).await.unwrap();
+    let third = refresh_at(&app, &second.token, now + 100).await.unwrap();
+    let late = refresh_at(&app, &first.token, now + 200).await.unwrap();
 
     assert_eq!(late.token, third.token);
 }
@@ -128,19 +108,12 @@ async fn reuse_after_the_grace_window_revokes_the_whole_family() {
     let now = now_millis();
     let sessions = &app.state.sessions;
 
-    let second = sessions
-        .refresh_at(&first.token, &client(), now)
-        .await
-        .unwrap();
-    let stolen = sessions
-        .refresh_at(&first.token, &client(), now + 11_000)
-        .await;
+    let second = refresh_at(&app, &first.token, now).await.unwrap();
+    let stolen = refresh_at(&app, &first.token, now + 11_000).await;
     assert!(matches!(stolen, Err(RefreshError::Reused)), "{stolen:?}");
 
     // The legitimate holder of the newest token is out too.
-    let owner = sessions
-        .refresh_at(&second.token, &client(), now + 12_000)
-        .await;
+    let owner = refresh_at(&app, &second.token, now + 12_000).await;
     assert!(matches!(owner, Err(RefreshError::Reused)), "{owner:?}");
     assert!(!sessions.is_live(&first.session).await.unwrap());
 }
@@ -150,18 +123,14 @@ async fn no_refresh_beyond_the_absolute_session_lifetime() {
     let app = TestApp::with_args(&["--session-max-age", "1h", "--refresh-ttl", "50m"]).await;
     let first = started(&app).await;
     let now = now_millis();
-    let sessions = &app.state.sessions;
 
     // Refreshed every 40 minutes: each token would live 50 more minutes...
-    let second = sessions
-        .refresh_at(&first.token, &client(), now + 40 * 60_000)
+    let second = refresh_at(&app, &first.token, now + 40 * 60_000)
         .await
         .unwrap();
     // ...but the second one is cut at the hour.
     assert!(second.max_age_secs <= 20 * 60, "{}", second.max_age_secs);
-    let late = sessions
-        .refresh_at(&second.token, &client(), now + 61 * 60_000)
-        .await;
+    let late = refresh_at(&app, &second.token, now + 61 * 60_000).await;
     assert!(matches!(late, Err(RefreshError::Expired)), "{late:?}");
 }
 
@@ -169,11 +138,7 @@ async fn no_refresh_beyond_the_absolute_session_lifetime() {
 async fn an_idle_session_expires_with_its_refresh_token() {
     let app = TestApp::with_args(&["--refresh-ttl", "10m"]).await;
     let first = started(&app).await;
-    let idle = app
-        .state
-        .sessions
-        .refresh_at(&first.token, &client(), now_millis() + 11 * 60_000)
-        .await;
+    let idle = refresh_at(&app, &first.token, now_millis() + 11 * 60_000).await;
     assert!(matches!(idle, Err(RefreshError::Expired)), "{idle:?}");
 }
 
