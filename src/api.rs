@@ -431,9 +431,9 @@ mod ssr {
 
     /// The client address of this request (unspecified if unknown).
     fn request_ip() -> IpAddr {
-        use_context::<Parts>()
-            .and_then(|parts| crate::security::client_ip::of(&parts.extensions))
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        use_context::<Parts>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |parts| {
+            crate::security::client_ip::of_or_unspecified(&parts.extensions)
+        })
     }
 
     /// The refresh cookie of this request and where the request came from.

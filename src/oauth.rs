@@ -172,8 +172,7 @@ async fn token(
                     "The password grant needs username and password.",
                 ));
             };
-            let ip = crate::security::client_ip::of(&parts.extensions)
-                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            let ip = crate::security::client_ip::of_or_unspecified(&parts.extensions);
             let user = authenticate(&state, &username, password, ip).await?;
             let grant = state
                 .sessions
@@ -292,11 +291,7 @@ fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<Claims, Refusa
             TokenError::Invalid => "The access token is invalid.",
         })
     })?;
-    if claims
-        .sid
-        .as_deref()
-        .is_some_and(|sid| state.sessions.revocations().is_revoked(sid))
-    {
+    if state.sessions.token_revoked(&claims) {
         return Err(Refusal::InvalidToken(
             "The session of this token was ended.",
         ));

@@ -126,17 +126,10 @@ fn inspect_access(state: &AppState, headers: &HeaderMap) -> Inspection {
         state.jwt.verify(token)
     };
     match verified {
-        Ok(claims)
-            if claims
-                .sid
-                .as_deref()
-                .is_some_and(|sid| state.sessions.revocations().is_revoked(sid)) =>
-        {
-            Inspection {
-                session: Session::Anonymous(LoginReason::Ended),
-                cookies: clear_access(),
-            }
-        }
+        Ok(claims) if state.sessions.token_revoked(&claims) => Inspection {
+            session: Session::Anonymous(LoginReason::Ended),
+            cookies: clear_access(),
+        },
         Ok(claims) => Inspection {
             session: Session::User(Authenticated {
                 user: PublicUser {

@@ -357,6 +357,15 @@ impl Sessions {
         Ok(count)
     }
 
+    /// Whether the session of an access token's claims was ended recently
+    /// (cheap: memory only). Tokens without a session are not covered.
+    pub fn token_revoked(&self, claims: &crate::auth::jwt::Claims) -> bool {
+        claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| self.revocations.is_revoked(sid))
+    }
+
     /// Whether `session` may still be used, asked of the store (for actions
     /// that change the account, which must not trust a token alone).
     pub async fn is_live(&self, session: &str) -> Result<bool, StoreError> {

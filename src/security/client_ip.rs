@@ -80,6 +80,12 @@ pub fn of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
     extensions.get::<ClientIp>().map(|ip| ip.0)
 }
 
+/// [`of`], or the unspecified address when none was recorded (one shared
+/// bucket for the rate limits rather than none).
+pub fn of_or_unspecified(extensions: &axum::http::Extensions) -> IpAddr {
+    of(extensions).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
