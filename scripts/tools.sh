@@ -58,6 +58,13 @@ if [ -n "$want_peers" ]; then
   # requirements.txt (or the Python it runs on) changes, recorded in a stamp.
   venv=${AUTHBRIDGE_VENV:-$HOME/.cache/authbridge/venv}
   python=${AUTHBRIDGE_PYTHON:-python3}
+  # Debian ships venv (with ensurepip) as a package of its own.
+  if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+    step "installing Debian's python3-venv"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+  fi
   want=$( { "$python" --version; cat interop/requirements.txt; } | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ] || ! "$venv/bin/python" -c '' 2>/dev/null; then
     step "installing the interop/ Python packages into $venv"
