@@ -5,6 +5,7 @@
 //! database, not a read-then-write in our code, decides races between
 //! concurrent registrations.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use surrealdb::Surreal;
@@ -89,9 +90,17 @@ impl From<UserRow> for StoredUser {
 }
 
 /// Handle to the user store; cheap to clone.
+///
+/// The client sits behind an `Arc`: cloning a `Surreal` handle itself opens a
+/// new SurrealDB session (state copied on the engine's one session task),
+/// and this handle is cloned with the application state on every request.
+/// Measured: ~10 KB of memory per request that the engine task could not
+/// release as fast as requests made it, and a serial step on every request.
+/// All queries run in the one session `open` set up (namespace, database);
+/// none sets session variables or opens SDK-side transactions.
 #[derive(Clone)]
 pub struct Store {
-    db: Surreal<Any>,
+    db: Arc<Surreal<Any>>,
 }
 
 impl Store {
@@ -109,7 +118,7 @@ impl Store {
             Err(_) => Err(StoreError::OpenTimeout(OPEN_TIMEOUT, shown)),
             Ok(Err(e)) if e.message().contains("already locked") => Err(StoreError::Locked(shown)),
             Ok(Err(e)) => Err(StoreError::Db(e)),
-            Ok(Ok(db)) => Ok(Self { db }),
+            Ok(Ok(db)) => Ok(Self { db: Arc::new(db) }),
         }
     }
 
