@@ -86,7 +86,9 @@ async fn seed(url: &str, users: usize, prefix: &str, password: &str) -> ExitCode
             store.insert_users(&names, &hash).await?;
             next = end;
         }
-        Ok::<_, Box<dyn std::error::Error>>(store.count_users().await?)
+        let total = store.count_users().await?;
+        store.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(total)
     }
     .await;
     match result {

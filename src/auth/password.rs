@@ -1,9 +1,13 @@
 //! Password hashing with Argon2id at the OWASP parameters (19 MiB, t=2, p=1),
 //! stored as PHC strings so each hash carries its own parameters.
 //!
-//! Hashing is CPU- and memory-heavy by design, so it runs on the blocking pool
-//! behind a semaphore: at most `permits` hashes run at once, the rest wait up
-//! to a timeout and then get "busy". Each running hash works in one of at most
+//! Hashing is CPU- and memory-heavy by design, so it runs on `permits`
+//! threads of its own behind a semaphore: at most `permits` hashes run at
+//! once, the rest wait up to a timeout and then get "busy". Those threads run
+//! at a lower OS priority ([`HASH_THREAD_NICE`]): on a busy machine, requests
+//! that need no hash go first, and a login storm cannot push their latency
+//! up (measured in docs/PERFORMANCE.md); on an idle one hashing gets every
+//! core. Each running hash works in one of at most
 //! `permits` reusable 19 MiB buffers, so memory stays at permits x 19 MiB: with
 //! a fresh allocation per hash, the allocator kept hundreds of MiB after a
 //! burst of logins (measured: 100 -> 640 MiB RSS after 300 failed logins).
@@ -70,11 +74,16 @@ pub enum HashError {
     Failed(String),
 }
 
+/// The nice value of the hashing threads (0 is normal, 19 the lowest).
+pub const HASH_THREAD_NICE: i32 = 10;
+
 /// Hashes and verifies passwords off the async runtime, a bounded number at once.
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// The threads hashes run on, one per permit.
+    threads: Arc<rayon::ThreadPool>,
     /// Work memory for running hashes; never more buffers than permits.
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
     /// Argon2 computations started, for tests that compare work done.
@@ -98,14 +107,24 @@ impl Hasher {
         queue_timeout: Duration,
     ) -> Result<Self, HashError> {
         let dummy_password = uuid::Uuid::new_v4().to_string();
+        // This buffer is freed, not pooled: an idle server holds no hashing
+        // memory; the pool fills as logins arrive.
         let mut blocks = vec![Block::default(); params.block_count()];
         let dummy = hash_blocking(&params, &dummy_password, &mut blocks)?;
+        drop(blocks);
         let permits = permits.max(1);
-        let mut buffers = Vec::with_capacity(permits);
-        buffers.push(blocks);
+        let buffers = Vec::with_capacity(permits);
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(permits)
+            .thread_name(|i| format!("argon2-{i}"))
+            .start_handler(|_| lower_this_threads_priority())
+            .panic_handler(|_| tracing::error!("a password hash panicked"))
+            .build()
+            .map_err(failed)?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(permits)),
+            threads: Arc::new(threads),
             buffers: Arc::new(Mutex::new(buffers)),
             runs: Arc::new(AtomicU64::new(0)),
             queue_timeout,
@@ -152,7 +171,8 @@ impl Hasher {
         let buffers = Arc::clone(&self.buffers);
         let block_count = self.params.block_count();
         self.runs.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.threads.spawn(move || {
             // Holding a permit guarantees at most `permits` buffers exist.
             let taken = buffers.lock().unwrap_or_else(PoisonError::into_inner).pop();
             let mut blocks = taken.unwrap_or_else(|| vec![Block::default(); block_count]);
@@ -162,10 +182,31 @@ impl Hasher {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(blocks);
             drop(permit);
-            result
-        })
-        .await
-        .map_err(failed)?
+            // The caller may have given up waiting; nothing to do then.
+            let _ = answer.send(result);
+        });
+        // A hash that panicked dropped its sender.
+        answered
+            .await
+            .map_err(|_| failed("the hashing thread stopped"))?
+    }
+}
+
+/// Gives the calling thread [`HASH_THREAD_NICE`]. On Linux the nice value
+/// belongs to a thread, not the whole process; a thread may always lower
+/// its own priority. Failing that, hashing runs at normal priority.
+fn lower_this_threads_priority() {
+    // SAFETY: `gettid` and `setpriority` take plain integers and touch no
+    // memory of ours.
+    let result = unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASH_THREAD_NICE)
+    };
+    if result != 0 {
+        tracing::warn!(
+            error = %std::io::Error::last_os_error(),
+            "cannot lower the priority of a password-hashing thread"
+        );
     }
 }
 
@@ -283,6 +324,20 @@ mod tests {
         assert_eq!(right.await.unwrap(), Verified::Yes);
         let wrong = h.verify("wrong horse".into(), Some(stored));
         assert_eq!(wrong.await.unwrap(), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn hashes_run_at_a_lower_priority_than_requests() {
+        let h = hasher();
+        // SAFETY: as in `lower_this_threads_priority`.
+        let nice =
+            |()| unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        let hashing = h.run(move |_| Ok(nice(()))).await.unwrap();
+        assert_eq!(hashing, HASH_THREAD_NICE);
+        assert!(
+            nice(()) < HASH_THREAD_NICE,
+            "the runtime's own threads keep their priority"
+        );
     }
 
     #[tokio::test]

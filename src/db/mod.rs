@@ -89,6 +89,9 @@ impl From<UserRow> for StoredUser {
     }
 }
 
+/// How long the embedded engine gets to stop after the last handle is dropped.
+pub const ENGINE_SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// Handle to the user store; cheap to clone.
 ///
 /// The client sits behind an `Arc`: cloning a `Surreal` handle itself opens a
@@ -119,6 +122,17 @@ impl Store {
             Ok(Err(e)) if e.message().contains("already locked") => Err(StoreError::Locked(shown)),
             Ok(Err(e)) => Err(StoreError::Db(e)),
             Ok(Ok(db)) => Ok(Self { db: Arc::new(db) }),
+        }
+    }
+
+    /// Drops this handle; when it was the last one, waits for the embedded
+    /// engine to stop, which it does in a background task that offers
+    /// nothing to await (cut short, it logs its tasks as cancelled).
+    pub async fn close(self) {
+        let last = Arc::strong_count(&self.db) == 1;
+        drop(self);
+        if last {
+            tokio::time::sleep(ENGINE_SHUTDOWN_GRACE).await;
         }
     }
 
