@@ -1,7 +1,7 @@
 //! The HTML shell and the client-side router.
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -15,6 +15,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Every page has this title: set here, not through leptos_meta, so
+                // the browser bundle needs no title-updating code.
+                <title>"authbridge"</title>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 // `/pkg/authbridge.<hash>.css` when the site was built with hashed names.
                 <HashedStylesheet options=options.clone() id="leptos"/>
@@ -36,7 +39,6 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Title text="authbridge"/>
         <Router>
             <main>
                 <Routes fallback=NotFound>

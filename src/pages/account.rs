@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::codec::Json;
 use super::form::{Field, FormError, SubmitButton};
 use super::session_keeper::{SessionKeeper, leave_when_session_ends};
 use crate::api::{
@@ -16,10 +17,11 @@ pub fn AccountPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let everywhere = ServerAction::<LogoutEverywhere>::new();
     let change = ServerAction::<ChangePassword>::new();
-    let user = Resource::new(|| (), |()| current_user());
-    let sessions = Resource::new(
+    let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
+    let sessions = Resource::<_, Json>::new_with_options(
         move || (end.version().get(), change.version().get()),
         |_| list_sessions(),
+        false,
     );
 
     let end_error = Signal::derive(move || end.value().get().and_then(Result::err));

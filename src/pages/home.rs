@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::codec::Json;
 use super::form::SubmitButton;
 use super::session_keeper::{SessionKeeper, leave_when_session_ends};
 use crate::api::{Logout, current_user};
@@ -13,7 +14,7 @@ use crate::api::{Logout, current_user};
 /// Greets the logged-in user and offers "Log out".
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = Resource::new(|| (), |()| current_user());
+    let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
     let logout = ServerAction::<Logout>::new();
     leave_when_session_ends(move || user.get().and_then(Result::err));
 

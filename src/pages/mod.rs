@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod codec;
 mod form;
 mod home;
 mod login;
