@@ -19,66 +19,13 @@ DURATION=${LOAD_DURATION:-10s}
 CONNECTIONS=${LOAD_CONNECTIONS:-32}
 THREADS=${LOAD_THREADS:-2}
 USERS=${LOAD_USERS:-1000}
-TARGET=${CARGO_TARGET_DIR_RELEASE:-$HOME/.cache/authbridge/target-release}
-BIN="$TARGET/release/authbridge"
-
-need() {
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "==> installing $2 (Debian package)"
-    if [ "$(id -u)" = 0 ]; then apt-get install -y "$2"; else sudo apt-get install -y "$2"; fi
-}
+# shellcheck source=lib/release-server.sh
+. "$(dirname "$0")/lib/release-server.sh"
 need wrk wrk
-need curl curl
-need python3 python3
-
-echo "==> release build (CARGO_TARGET_DIR=$TARGET)"
-CARGO_TARGET_DIR="$TARGET" cargo build --release --features ssr --bin authbridge
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-LOAD_PID=""
-cleanup() {
-    [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+build_release
 
 ROWS=()
 row() { ROWS+=("$(printf '| %-44s | %9s | %8s | %8s | %7s | %8s |' "$@")"); }
-
-rss_mib() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
-peak_mib() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
-
-# start_server DB_DIR: starts the server over that store and waits for /healthz.
-start_server() {
-    PORT=$(free_port)
-    BASE="http://127.0.0.1:$PORT"
-    AUTHBRIDGE_DATABASE_URL="surrealkv://$1?sync=every" \
-    LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
-    LEPTOS_SITE_ROOT="$PWD/target/site" \
-    LEPTOS_OUTPUT_NAME=authbridge \
-    SECRET_KEY="load-test-secret-$(date +%s%N)-0123456789abcdef" \
-    AUTHBRIDGE_RATE_LIMIT=off \
-    RUST_LOG=warn \
-        "$BIN" 2>"$WORK/server.log" &
-    SERVER_PID=$!
-    local started
-    started=$(date +%s%N)
-    until curl -sf "$BASE/healthz" >/dev/null; do
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-        sleep 0.01
-    done
-    READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
-}
-
-stop_server() {
-    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-}
 
 # run_wrk NAME CONNECTIONS URL [wrk args...]: one scenario, one table row.
 run_wrk() {
@@ -103,20 +50,16 @@ wrk.headers["Accept"] = "application/json"
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format(nil, nil, nil, "username=load_" .. (n % $USERS) .. "&password=$2")
+  -- a prime stride: every user in turn, scattered over the key space
+  return wrk.format(nil, nil, nil, "username=load_" .. (n * 7919 % $USERS) .. "&password=$2")
 end
 EOF
     echo "$WORK/$1.lua"
 }
 
-token_for() {
-    curl -sf -d "username=$1" -d password=load-test-password "$BASE/api/token" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
-
 # --- 1,000 users -------------------------------------------------------------
 echo "==> seeding $USERS users"
-"$BIN" --database-url "surrealkv://$WORK/db?sync=every" seed --users "$USERS" --password load-test-password
+seed "$WORK/db" "$USERS"
 start_server "$WORK/db"
 echo "==> server ready after ${READY_MS} ms; idle RSS $(rss_mib) MiB"
 IDLE_RSS=$(rss_mib)
@@ -128,6 +71,7 @@ run_wrk "protected page / (valid cookie)" "$CONNECTIONS" "$BASE/" -H "Cookie: au
 IDLE_P99=$LAST_P99
 run_wrk "/api/me (Bearer)" "$CONNECTIONS" "$BASE/api/me" -H "Authorization: Bearer $ACCESS"
 run_wrk "/api/token wrong password, cheap seeded hash" "$CONNECTIONS" "$BASE/api/token" -s "$WRONG"
+THREADS=1 run_wrk "the same, one connection (latency)" 1 "$BASE/api/token" -s "$WRONG"
 
 # 64 clients hammer the login with wrong passwords for a real-cost hash while
 # the protected page is measured.
@@ -157,13 +101,14 @@ STORE_BYTES=$(du -sb "$WORK/db" | cut -f1)
 # --- 1,000,000 users ---------------------------------------------------------
 if [ "${LOAD_SCALE:-0}" = 1 ]; then
     echo "==> seeding 1,000,000 users (a few minutes)"
-    "$BIN" --database-url "surrealkv://$WORK/big?sync=every" seed --users 1000000 --password load-test-password
+    seed "$WORK/big" 1000000
     start_server "$WORK/big"
     ACCESS=$(token_for load_1)
     WRONG=$(USERS=1000000 lua_post wrong-big wrong-password-123)
-    sed -i 's/(n % [0-9]*)/(n * 7919 % 1000000)/' "$WRONG"
+    BIG_RSS=$(rss_mib)
     run_wrk "1M users: /api/me (Bearer)" "$CONNECTIONS" "$BASE/api/me" -H "Authorization: Bearer $ACCESS"
     run_wrk "1M users: /api/token wrong password, cheap hash" "$CONNECTIONS" "$BASE/api/token" -s "$WRONG"
+    THREADS=1 run_wrk "1M users: the same, one connection (latency)" 1 "$BASE/api/token" -s "$WRONG"
     stop_server
     BIG_BYTES=$(du -sb "$WORK/big" | cut -f1)
 fi
@@ -179,5 +124,5 @@ echo "ready after start: ${READY_MS} ms (existing store); idle RSS: ${IDLE_RSS} 
 echo "idle p99 of the protected page: $IDLE_P99"
 echo "store on disk: $STORE_BYTES bytes for $USERS users ($(( STORE_BYTES / USERS )) bytes/user, incl. fixed overhead)"
 if [ -n "${BIG_BYTES:-}" ]; then
-    echo "store on disk: $BIG_BYTES bytes for 1,000,000 users ($(( BIG_BYTES / 1000000 )) bytes/user)"
+    echo "store on disk: $BIG_BYTES bytes for 1,000,000 users ($(( BIG_BYTES / 1000000 )) bytes/user); RSS after start over it: $BIG_RSS MiB"
 fi
