@@ -1,4 +1,5 @@
-//! The HTML shell and the client-side router.
+//! The HTML shell and the server's router. In the browser only the pages'
+//! islands run (see `src/pages/`): links and redirects are full page loads.
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
@@ -22,7 +23,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // `/pkg/authbridge.<hash>.css` when the site was built with hashed names.
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                // Hydrates the `<leptos-island>` elements only; carries the
+                // response's CSP nonce like the full hydration script did.
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -36,7 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
 
     view! {
         <Router>
@@ -50,13 +52,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage/>
                 </Routes>
             </main>
+            <HydratedMarker/>
         </Router>
     }
 }
 
 /// Marks `<body data-hydrated>` once the WebAssembly runs, so tests (and
 /// curious developers) can tell a hydrated page from server-rendered HTML.
-fn mark_hydrated() {
+/// The last island of every page: islands hydrate in document order, so the
+/// mark appears after the page's other islands have been hydrated.
+#[island]
+fn HydratedMarker() -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(body) = document().body() {

@@ -2,7 +2,7 @@
 //!
 //! One crate, two builds: with `ssr` it is the axum server (see `main.rs`);
 //! with `hydrate` it is the WebAssembly that takes over the server-rendered
-//! pages in the browser ([`hydrate`] is its entry point).
+//! pages' islands in the browser ([`hydrate`] is its entry point).
 
 pub mod api;
 pub mod app;
@@ -21,7 +21,9 @@ pub mod security;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Browser entry point: hydrates the server-rendered body.
+/// Browser entry point: prepares the islands of the server-rendered page,
+/// which leptos' island script then hydrates one by one. There is no
+/// client-side router: links and redirects are full page loads.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -29,5 +31,5 @@ pub fn hydrate() {
     // the formatting machinery, which would cost release bundles size.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -16,7 +16,7 @@ test("with 3 s access tokens the user stays logged in across 10 s of use", async
   const end = Date.now() + 10_000;
   let step = 0;
   while (Date.now() < end) {
-    // Full page loads, client-side links and idle time, in turn.
+    // Typed addresses, following a link and idle time, in turn.
     if (step % 3 === 0) {
       await account.goto();
       await expect(account.thisDevice()).toHaveCount(1);

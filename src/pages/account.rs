@@ -11,34 +11,14 @@ use crate::api::{
     ChangePassword, EndSession, LogoutEverywhere, SessionView, current_user, list_sessions,
 };
 
-/// The account page.
+/// The account page. After each of its actions the server redirects back
+/// here (or to the login page), so the page is always rendered afresh.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let end = ServerAction::<EndSession>::new();
-    let everywhere = ServerAction::<LogoutEverywhere>::new();
-    let change = ServerAction::<ChangePassword>::new();
     let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
-    let sessions = Resource::<_, Json>::new_with_options(
-        move || (end.version().get(), change.version().get()),
-        |_| list_sessions(),
-        false,
-    );
+    let sessions = Resource::<_, Json>::new_with_options(|| (), |()| list_sessions(), false);
 
-    let end_error = Signal::derive(move || end.value().get().and_then(Result::err));
-    let everywhere_error = Signal::derive(move || everywhere.value().get().and_then(Result::err));
-    let change_error = Signal::derive(move || change.value().get().and_then(Result::err));
-    leave_when_session_ends(move || {
-        let loaded = user.get().and_then(Result::err);
-        let listed = sessions.get().and_then(Result::err);
-        loaded
-            .or(listed)
-            .or_else(|| end_error.get())
-            .or_else(|| everywhere_error.get())
-            .or_else(|| change_error.get())
-    });
-
-    let query = use_query_map();
-    let done = move || match query.read().get("done").as_deref() {
+    let done = match use_query_map().read_untracked().get("done").as_deref() {
         Some("password") => Some("Your password was changed. Your other sessions were logged out."),
         Some("ended") => Some("The session was ended."),
         _ => None,
@@ -58,52 +38,22 @@ pub fn AccountPage() -> impl IntoView {
                             "Logged in as " <span class="username">{me.user.name}</span> ". "
                             <a href="/">"Home"</a>
                         </p>
-                        {move || done().map(|m| view! { <p class="flash" role="status">{m}</p> })}
+                        {done.map(|m| view! { <p class="flash" role="status">{m}</p> })}
                         <SessionKeeper expires_in_secs=me.expires_in_secs/>
 
                         <h2>"Where you are logged in"</h2>
                         <Suspense fallback=|| view! { <p>"Loading sessions…"</p> }>
                             {move || Suspend::new(async move {
                                 match sessions.await {
-                                    Ok(list) => session_list(list, end).into_any(),
+                                    Ok(list) => session_list(list).into_any(),
                                     Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
                                 }
                             })}
                         </Suspense>
-                        <FormError error=end_error/>
-                        <ActionForm action=everywhere attr:id="logout-everywhere-form">
-                            <SubmitButton
-                                pending=everywhere.pending()
-                                idle="Log out everywhere"
-                                busy="Logging out everywhere…"
-                            />
-                        </ActionForm>
-                        <FormError error=everywhere_error/>
+                        <LogoutEverywhereForm/>
 
                         <h2>"Change password"</h2>
-                        <ActionForm action=change attr:id="change-password-form">
-                            <Field
-                                id="current-password"
-                                label="Current password"
-                                name="current_password"
-                                kind="password"
-                                autocomplete="current-password"
-                            />
-                            <Field
-                                id="new-password"
-                                label="New password"
-                                name="new_password"
-                                kind="password"
-                                autocomplete="new-password"
-                                hint=NEW_PASSWORD_HINT
-                            />
-                            <FormError error=change_error/>
-                            <SubmitButton
-                                pending=change.pending()
-                                idle="Change password"
-                                busy="Changing password…"
-                            />
-                        </ActionForm>
+                        <ChangePasswordForm/>
                     </section>
                 }
                 .into_any()
@@ -114,7 +64,7 @@ pub fn AccountPage() -> impl IntoView {
 
 const NEW_PASSWORD_HINT: &str = "8–128 characters. Your other sessions will be logged out.";
 
-fn session_list(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl IntoView {
+fn session_list(list: Vec<SessionView>) -> impl IntoView {
     if list.is_empty() {
         return view! { <p>"No active sessions."</p> }.into_any();
     }
@@ -123,7 +73,6 @@ fn session_list(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl I
             {list
                 .into_iter()
                 .map(|s| {
-                    let button = if s.current { "Log out" } else { "End session" };
                     view! {
                         <li class="session" data-current=s.current.to_string()>
                             <div>
@@ -136,10 +85,7 @@ fn session_list(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl I
                                 " · last used " <time>{s.last_used}</time>
                                 " · logged in " <time>{s.signed_in}</time>
                             </div>
-                            <ActionForm action=end attr:class="end-session-form">
-                                <input type="hidden" name="id" value=s.id/>
-                                <button type="submit">{button}</button>
-                            </ActionForm>
+                            <EndSessionForm id=s.id current=s.current/>
                         </li>
                     }
                 })
@@ -147,4 +93,70 @@ fn session_list(list: Vec<SessionView>, end: ServerAction<EndSession>) -> impl I
         </ul>
     }
     .into_any()
+}
+
+/// Ends one session (`current`: this browser's, so the button says "Log out").
+#[island]
+fn EndSessionForm(id: String, current: bool) -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let error = Signal::derive(move || end.value().get().and_then(Result::err));
+    leave_when_session_ends(move || error.get());
+    let button = if current { "Log out" } else { "End session" };
+
+    view! {
+        <ActionForm action=end attr:class="end-session-form">
+            <input type="hidden" name="id" value=id/>
+            <button type="submit">{button}</button>
+        </ActionForm>
+        <FormError error/>
+    }
+}
+
+/// "Log out everywhere": ends every session of the user.
+#[island]
+fn LogoutEverywhereForm() -> impl IntoView {
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
+    let error = Signal::derive(move || everywhere.value().get().and_then(Result::err));
+    leave_when_session_ends(move || error.get());
+
+    view! {
+        <ActionForm action=everywhere attr:id="logout-everywhere-form">
+            <SubmitButton
+                pending=everywhere.pending()
+                idle="Log out everywhere"
+                busy="Logging out everywhere…"
+            />
+        </ActionForm>
+        <FormError error/>
+    }
+}
+
+/// Changes the password; the server then logs out the other sessions.
+#[island]
+fn ChangePasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = Signal::derive(move || change.value().get().and_then(Result::err));
+    leave_when_session_ends(move || error.get());
+
+    view! {
+        <ActionForm action=change attr:id="change-password-form">
+            <Field
+                id="current-password"
+                label="Current password"
+                name="current_password"
+                kind="password"
+                autocomplete="current-password"
+            />
+            <Field
+                id="new-password"
+                label="New password"
+                name="new_password"
+                kind="password"
+                autocomplete="new-password"
+                hint=NEW_PASSWORD_HINT
+            />
+            <FormError error/>
+            <SubmitButton pending=change.pending() idle="Change password" busy="Changing password…"/>
+        </ActionForm>
+    }
 }

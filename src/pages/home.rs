@@ -1,22 +1,18 @@
 //! `/`: the protected home page.
 //!
-//! The server never renders it without a session (the guard redirects first);
-//! after client-side navigation the page asks the server who is logged in and
-//! goes to the login page if nobody is.
+//! The server never renders it without a session (the guard redirects first).
 
 use leptos::prelude::*;
 
 use super::codec::Json;
 use super::form::SubmitButton;
-use super::session_keeper::{SessionKeeper, leave_when_session_ends};
+use super::session_keeper::SessionKeeper;
 use crate::api::{Logout, current_user};
 
 /// Greets the logged-in user and offers "Log out".
 #[component]
 pub fn HomePage() -> impl IntoView {
     let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
-    let logout = ServerAction::<Logout>::new();
-    leave_when_session_ends(move || user.get().and_then(Result::err));
 
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -27,9 +23,7 @@ pub fn HomePage() -> impl IntoView {
                             <h1>"Hello, " <span class="username">{me.user.name}</span> "!"</h1>
                             <p>"You are logged in."</p>
                             <p><a href="/account">"Your account and sessions"</a></p>
-                            <ActionForm action=logout attr:id="logout-form">
-                                <SubmitButton pending=logout.pending() idle="Log out" busy="Logging out…"/>
-                            </ActionForm>
+                            <LogoutForm/>
                             <SessionKeeper expires_in_secs=me.expires_in_secs/>
                         </section>
                     }
@@ -38,5 +32,17 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Log out": the server ends the session and redirects to the login page.
+#[island]
+fn LogoutForm() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+
+    view! {
+        <ActionForm action=logout attr:id="logout-form">
+            <SubmitButton pending=logout.pending() idle="Log out" busy="Logging out…"/>
+        </ActionForm>
     }
 }

@@ -19,8 +19,8 @@ use leptos::prelude::*;
 pub const LOGOUT_SIGNAL_KEY: &str = "authbridge.logout";
 
 /// Renews this page's session ahead of expiry; sends the tab to the login
-/// page when another tab logs out. Renders nothing.
-#[component]
+/// page when another tab logs out. An island that renders nothing.
+#[island]
 pub fn SessionKeeper(expires_in_secs: u64) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     browser::keep(expires_in_secs);
@@ -103,7 +103,7 @@ mod browser {
         );
     }
 
-    fn here() -> String {
+    pub fn here() -> String {
         let location = window().location();
         let path = location.pathname().unwrap_or_else(|_| "/".to_owned());
         let search = location.search().unwrap_or_default();
@@ -111,7 +111,7 @@ mod browser {
     }
 
     /// A full page load, so the server sees the cookies as they are now.
-    fn go_to(url: &str) {
+    pub fn go_to(url: &str) {
         let _ = window().location().assign(url);
     }
 
@@ -139,26 +139,16 @@ mod browser {
 }
 
 /// Goes to the login page (with the fitting message, and back here after)
-/// when `error` turns into a "no session" error: a client-side navigation to
-/// a protected page, or an action whose session ended meanwhile.
+/// when `error` turns into a "no session" error: an action whose session
+/// ended meanwhile. A full page load, like every move between pages.
 pub fn leave_when_session_ends(error: impl Fn() -> Option<crate::error::AppError> + 'static) {
-    use leptos_router::hooks::{use_location, use_navigate};
-
-    use crate::auth::login_url;
-
-    let navigate = use_navigate();
-    let location = use_location();
     Effect::new(move |_| {
         let Some(reason) = error().and_then(|e| e.login_reason()) else {
             return;
         };
-        let mut here = location.pathname.get_untracked();
-        let search = location.search.get_untracked();
-        let search = search.trim_start_matches('?');
-        if !search.is_empty() {
-            here.push('?');
-            here.push_str(search);
-        }
-        navigate(&login_url(Some(&here), reason), Default::default());
+        #[cfg(feature = "hydrate")]
+        browser::go_to(&crate::auth::login_url(Some(&browser::here()), reason));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = reason;
     });
 }
