@@ -75,7 +75,8 @@ for line in open(sys.argv[1]):
     self_time[frames[-1]] += n
     for f in set(frames):
         inclusive[f] += n
-print(f"\n{total} samples")
+# perf's cpu-clock event weighs each sample by its period in nanoseconds.
+print(f"\n{total / 1e9:.2f} s of CPU time sampled")
 for title, table in (("self", self_time), ("inclusive", inclusive)):
     print(f"\ntop 25 by {title} time")
     for frame, n in table.most_common(25):

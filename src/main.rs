@@ -8,6 +8,19 @@ use tracing_subscriber::EnvFilter;
 use authbridge::auth::keys;
 use authbridge::config::{Command, Settings};
 
+/// SSR allocates many small, short-lived objects per request; glibc's malloc
+/// took about a quarter of the protected page's time (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Startup frees large buffers (the dummy password hash's 19 MiB work area);
+/// mimalloc would keep them for reuse. An idle server should not hold them.
+fn return_freed_memory() {
+    // SAFETY: `mi_collect` takes a plain flag; mimalloc is the global
+    // allocator, and collecting is allowed at any time from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 /// Our own events and one line per request at info; libraries (SurrealDB is
 /// chatty at info) only from warn.
 const DEFAULT_LOG_FILTER: &str = "warn,authbridge=info,tower_http=info";
@@ -39,7 +52,7 @@ async fn main() -> ExitCode {
         }) => return seed(&settings.database_url, *users, prefix, password).await,
         None => {}
     }
-    match authbridge::server::run(settings).await {
+    match authbridge::server::run(settings, return_freed_memory).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("cannot start: {e}");

@@ -287,11 +287,14 @@ pub async fn serve(
 }
 
 /// Runs the server with the given settings until Ctrl-C or SIGTERM.
-pub async fn run(settings: Settings) -> Result<(), StartupError> {
+/// `startup_done` runs once the state is built, before the first request
+/// (the binary hands the memory startup freed back to the system there).
+pub async fn run(settings: Settings, startup_done: fn()) -> Result<(), StartupError> {
     let conf = get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos = conf.leptos_options;
     let addr = leptos.site_addr;
     let state = AppState::build(&settings, leptos).await?;
+    startup_done();
     let purge = tokio::spawn(purge_forever(
         state.store.clone(),
         settings.purge_interval,
