@@ -52,10 +52,10 @@ grep -E 'Requests/sec' "$WORK/wrk.txt" || true
 stop_server
 
 echo "==> folding stacks"
-perf script -i "$WORK/perf.data" 2>/dev/null | inferno-collapse-perf >"$WORK/folded.txt"
+perf script --no-inline -i "$WORK/perf.data" 2>/dev/null | inferno-collapse-perf >"$WORK/folded.txt"
 mkdir -p "$(dirname "$OUT")"
 inferno-flamegraph --title "authbridge: GET $ROUTE under load ($(date -u +%Y-%m-%d), release, $(nproc) cores)" \
-    --width 1600 <"$WORK/folded.txt" >"$OUT"
+    --width 1600 --minwidth 0.5 <"$WORK/folded.txt" >"$OUT"
 echo "==> wrote $OUT"
 
 # The same samples as a table: a frame's share of all samples, as the leaf
