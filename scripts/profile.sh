@@ -13,7 +13,8 @@
 #
 # Needs perf (Debian's linux-perf, installed when missing; `perf_event_paranoid`
 # must allow it, as on the development machine) and inferno (cargo install,
-# once). Settings: PROFILE_SECONDS (8), PROFILE_PATH (/), PROFILE_OUT.
+# once). Settings: PROFILE_SECONDS (8), PROFILE_PATH (/), PROFILE_OUT,
+# PROFILE_FOLDED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +58,8 @@ mkdir -p "$(dirname "$OUT")"
 inferno-flamegraph --title "authbridge: GET $ROUTE under load ($(date -u +%Y-%m-%d), release, $(nproc) cores)" \
     --width 1600 --minwidth 0.5 <"$WORK/folded.txt" >"$OUT"
 echo "==> wrote $OUT"
+# PROFILE_FOLDED=FILE keeps the folded stacks, e.g. to weigh one function.
+[ -n "${PROFILE_FOLDED:-}" ] && cp "$WORK/folded.txt" "$PROFILE_FOLDED"
 
 # The same samples as a table: a frame's share of all samples, as the leaf
 # (self) and anywhere on the stack (inclusive, counted once per stack).
