@@ -40,6 +40,21 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// The logged-in user of the page being rendered, without a round trip:
+/// pages other than their islands render on the server only, where the
+/// session guard has already put the session into the request. A browser
+/// build has no request, so nobody is logged in there.
+pub fn signed_in_user() -> Result<Me, AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        ssr::me()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Err(AppError::NotLoggedIn)
+    }
+}
+
 /// The logged-in user and the access token's remaining lifetime.
 #[server(prefix = "/auth", endpoint = "me")]
 pub async fn current_user() -> Result<Me, AppError> {

@@ -4,34 +4,26 @@
 
 use leptos::prelude::*;
 
-use super::codec::Json;
 use super::form::SubmitButton;
 use super::session_keeper::SessionKeeper;
-use crate::api::{Logout, current_user};
+use crate::api::{Logout, signed_in_user};
 
-/// Greets the logged-in user and offers "Log out".
+/// Greets the logged-in user and offers "Log out". Rendered on the server
+/// only, from the session the guard found: no resource, nothing to wait for.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
-
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(me) => view! {
-                        <section class="card">
-                            <h1>"Hello, " <span class="username">{me.user.name}</span> "!"</h1>
-                            <p>"You are logged in."</p>
-                            <p><a href="/account">"Your account and sessions"</a></p>
-                            <LogoutForm/>
-                            <SessionKeeper expires_in_secs=me.expires_in_secs/>
-                        </section>
-                    }
-                    .into_any(),
-                    Err(_) => view! { <p>"Please log in."</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match signed_in_user() {
+        Ok(me) => view! {
+            <section class="card">
+                <h1>"Hello, " <span class="username">{me.user.name}</span> "!"</h1>
+                <p>"You are logged in."</p>
+                <p><a href="/account">"Your account and sessions"</a></p>
+                <LogoutForm/>
+                <SessionKeeper expires_in_secs=me.expires_in_secs/>
+            </section>
+        }
+        .into_any(),
+        Err(_) => view! { <p>"Please log in."</p> }.into_any(),
     }
 }
 
