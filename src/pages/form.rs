@@ -2,8 +2,19 @@
 
 use leptos::html::Input;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::error::AppError;
+
+/// The error of `action`'s last submission, if it failed: what
+/// [`FormError`] shows.
+pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}
 
 /// The error of the last submission, shown next to the form.
 #[component]

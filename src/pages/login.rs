@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{Field, FormError, SubmitButton, use_hydrated};
+use super::form::{Field, FormError, SubmitButton, last_error, use_hydrated};
 use super::{remember, session_keeper};
 use crate::api::Login;
 use crate::auth::LoginReason;
@@ -59,7 +59,7 @@ fn LoginForm(
             .clone()
             .map(|m| view! { <p class="flash" role="status">{m}</p> })
     };
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let error = last_error(action);
     let scripted = use_hydrated();
     if after_logout {
         Effect::new(move |_| session_keeper::announce_logout());

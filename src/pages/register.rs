@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{Field, FormError, SubmitButton};
+use super::form::{Field, FormError, SubmitButton, last_error};
 use crate::api::Register;
 
 /// The registration page. Works as a plain form post without JavaScript.
@@ -25,7 +25,7 @@ pub fn RegisterPage() -> impl IntoView {
 #[island]
 fn RegisterForm(typed_name: Option<String>) -> impl IntoView {
     let action = ServerAction::<Register>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let error = last_error(action);
 
     view! {
         <ActionForm action=action attr:id="register-form">
