@@ -5,17 +5,22 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::codec::Json;
-use super::form::{Field, FormError, SubmitButton};
+use super::form::{Field, FormError, SubmitButton, last_error};
 use super::session_keeper::{SessionKeeper, leave_when_session_ends};
 use crate::api::{
-    ChangePassword, EndSession, LogoutEverywhere, SessionView, current_user, list_sessions,
+    ChangePassword, EndSession, LogoutEverywhere, SessionView, list_sessions, signed_in_user,
 };
 
 /// The account page. After each of its actions the server redirects back
-/// here (or to the login page), so the page is always rendered afresh.
+/// here (or to the login page), so the page is always rendered afresh. The
+/// user comes from the session the guard found, as on the home page; only
+/// the sessions list needs the store.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let user = Resource::<_, Json>::new_with_options(|| (), |()| current_user(), false);
+    let me = match signed_in_user() {
+        Ok(me) => me,
+        Err(_) => return view! { <p>"Please log in."</p> }.into_any(),
+    };
     let sessions = Resource::<_, Json>::new_with_options(|| (), |()| list_sessions(), false);
 
     let done = match use_query_map().read_untracked().get("done").as_deref() {
@@ -25,41 +30,31 @@ pub fn AccountPage() -> impl IntoView {
     };
 
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let me = match user.await {
-                    Ok(me) => me,
-                    Err(_) => return view! { <p>"Please log in."</p> }.into_any(),
-                };
-                view! {
-                    <section class="card wide">
-                        <h1>"Your account"</h1>
-                        <p>
-                            "Logged in as " <span class="username">{me.user.name}</span> ". "
-                            <a href="/">"Home"</a>
-                        </p>
-                        {done.map(|m| view! { <p class="flash" role="status">{m}</p> })}
-                        <SessionKeeper expires_in_secs=me.expires_in_secs/>
+        <section class="card wide">
+            <h1>"Your account"</h1>
+            <p>
+                "Logged in as " <span class="username">{me.user.name}</span> ". "
+                <a href="/">"Home"</a>
+            </p>
+            {done.map(|m| view! { <p class="flash" role="status">{m}</p> })}
+            <SessionKeeper expires_in_secs=me.expires_in_secs/>
 
-                        <h2>"Where you are logged in"</h2>
-                        <Suspense fallback=|| view! { <p>"Loading sessions…"</p> }>
-                            {move || Suspend::new(async move {
-                                match sessions.await {
-                                    Ok(list) => session_list(list).into_any(),
-                                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
-                                }
-                            })}
-                        </Suspense>
-                        <LogoutEverywhereForm/>
+            <h2>"Where you are logged in"</h2>
+            <Suspense fallback=|| view! { <p>"Loading sessions…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => session_list(list).into_any(),
+                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <LogoutEverywhereForm/>
 
-                        <h2>"Change password"</h2>
-                        <ChangePasswordForm/>
-                    </section>
-                }
-                .into_any()
-            })}
-        </Suspense>
+            <h2>"Change password"</h2>
+            <ChangePasswordForm/>
+        </section>
     }
+    .into_any()
 }
 
 const NEW_PASSWORD_HINT: &str = "8–128 characters. Your other sessions will be logged out.";
@@ -99,7 +94,7 @@ fn session_list(list: Vec<SessionView>) -> impl IntoView {
 #[island]
 fn EndSessionForm(id: String, current: bool) -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
-    let error = Signal::derive(move || end.value().get().and_then(Result::err));
+    let error = last_error(end);
     leave_when_session_ends(move || error.get());
     let button = if current { "Log out" } else { "End session" };
 
@@ -116,7 +111,7 @@ fn EndSessionForm(id: String, current: bool) -> impl IntoView {
 #[island]
 fn LogoutEverywhereForm() -> impl IntoView {
     let everywhere = ServerAction::<LogoutEverywhere>::new();
-    let error = Signal::derive(move || everywhere.value().get().and_then(Result::err));
+    let error = last_error(everywhere);
     leave_when_session_ends(move || error.get());
 
     view! {
@@ -135,7 +130,7 @@ fn LogoutEverywhereForm() -> impl IntoView {
 #[island]
 fn ChangePasswordForm() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let error = Signal::derive(move || change.value().get().and_then(Result::err));
+    let error = last_error(change);
     leave_when_session_ends(move || error.get());
 
     view! {
