@@ -27,7 +27,7 @@ use crate::auth::jwt::TokenError;
 use crate::auth::refresh::RefreshError;
 use crate::auth::{LoginReason, PublicUser, login_url};
 use crate::db::ClientInfo;
-use crate::security::cookies::{Found, find};
+use crate::security::cookies::{Found, find, find_all};
 use crate::security::limits::MAX_ACCESS_TOKEN_BYTES;
 use crate::server::AppState;
 
@@ -96,9 +96,13 @@ pub fn check_access(state: &AppState, headers: &HeaderMap) -> Session {
 }
 
 fn inspect_access(state: &AppState, headers: &HeaderMap) -> Inspection {
-    let had_session = our_cookie(state, headers, MARKER_COOKIE).is_present();
+    let [marker, access] = find_all(
+        headers,
+        [MARKER_COOKIE, ACCESS_COOKIE].map(|name| state.cookies.name(name)),
+    );
+    let had_session = marker.is_present();
     let clear_access = || vec![state.cookies.removal(ACCESS_COOKIE)];
-    let token = match our_cookie(state, headers, ACCESS_COOKIE) {
+    let token = match access {
         Found::One(token) => token,
         Found::Many => {
             tracing::debug!("refused a request with two access cookies");

@@ -37,23 +37,28 @@ impl<'a> Found<'a> {
 /// Looks up cookie `name` in every `Cookie` header of `headers`. Pairs the
 /// parser cannot read are skipped, as browsers skip them.
 pub fn find<'a>(headers: &'a HeaderMap, name: &str) -> Found<'a> {
-    let mut found = Found::Absent;
+    let [found] = find_all(headers, [name]);
+    found
+}
+
+/// [`find`] for several names, reading the headers once (the guard asks for
+/// two cookies on every request).
+pub fn find_all<'a, const N: usize>(headers: &'a HeaderMap, names: [&str; N]) -> [Found<'a>; N] {
+    let mut found = [Found::Absent; N];
     let values = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok());
     for value in values {
         for cookie in Cookie::split_parse(value).flatten() {
-            if cookie.name() != name {
-                continue;
-            }
-            if found != Found::Absent {
-                return Found::Many;
-            }
-            let Some(raw) = cookie.value_raw() else {
+            let Some(i) = names.iter().position(|name| *name == cookie.name()) else {
                 continue;
             };
-            found = Found::One(raw);
+            found[i] = match (found[i], cookie.value_raw()) {
+                (Found::Absent, Some(raw)) => Found::One(raw),
+                (Found::Absent, None) => Found::Absent,
+                _ => Found::Many,
+            };
         }
     }
     found
@@ -97,6 +102,24 @@ mod tests {
         assert_eq!(find(&h, "__Host-authbridge_access"), Found::One("b"));
     }
 
+    #[test]
+    fn several_names_are_read_at_once_each_as_alone() {
+        let h = headers(&[
+            "theme=dark; authbridge_had_session=1; authbridge_access=t",
+            "authbridge_had_session=2",
+        ]);
+        let names = [
+            "authbridge_access",
+            "authbridge_had_session",
+            "authbridge_refresh",
+        ];
+        assert_eq!(
+            find_all(&h, names),
+            [Found::One("t"), Found::Many, Found::Absent]
+        );
+        assert_eq!(find_all(&h, names), names.map(|name| find(&h, name)));
+    }
+
     proptest! {
         #[test]
         fn any_cookie_header_is_read_without_panic(line in "[ -~]{0,300}") {
@@ -107,6 +130,9 @@ mod tests {
                 if let Found::One(v) = found {
                     prop_assert!(line.contains(v));
                 }
+                let [access, marker] = find_all(&map, ["authbridge_access", "authbridge_had_session"]);
+                prop_assert_eq!(access, found);
+                prop_assert_eq!(marker, find(&map, "authbridge_had_session"));
             }
         }
     }
