@@ -21,6 +21,29 @@ fn return_freed_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
+/// `mi_option_arena_eager_commit` in `mi_option_t` (mimalloc.h; 4 in both
+/// the v3 that libmimalloc-sys builds and v2). The crate exports no name for it.
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+
+/// On Linux, mimalloc commits each new 1 GiB arena whole and asks for
+/// transparent huge pages on it, so every 2 MiB the server touches counts in
+/// full: 18-27 MiB of an idle server's RSS (docs/PERFORMANCE.md). Committing
+/// on demand keeps to the pages used. `MIMALLOC_ARENA_EAGER_COMMIT` in the
+/// environment still wins.
+extern "C" fn configure_allocator() {
+    // SAFETY: setting an option's default takes plain integers and is
+    // allowed before mimalloc's initialisation.
+    unsafe { libmimalloc_sys::mi_option_set_default(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
+}
+
+/// The first arena is made by Rust's runtime before `main` (its stack
+/// overflow handler allocates), so the option is set from the ELF init
+/// array, which the loader runs before that.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static CONFIGURE_ALLOCATOR: extern "C" fn() = configure_allocator;
+
 /// Our own events and one line per request at info; libraries (SurrealDB is
 /// chatty at info) only from warn.
 const DEFAULT_LOG_FILTER: &str = "warn,authbridge=info,tower_http=info";
