@@ -23,6 +23,7 @@ fn return_freed_memory() {
 
 /// `mi_option_arena_eager_commit` in `mi_option_t` (mimalloc.h; 4 in both
 /// the v3 that libmimalloc-sys builds and v2). The crate exports no name for it.
+#[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// On Linux, mimalloc commits each new 1 GiB arena whole and asks for
@@ -30,6 +31,7 @@ const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 /// full: 18-27 MiB of an idle server's RSS (docs/PERFORMANCE.md). Committing
 /// on demand keeps to the pages used. `MIMALLOC_ARENA_EAGER_COMMIT` in the
 /// environment still wins.
+#[cfg(target_os = "linux")]
 extern "C" fn configure_allocator() {
     // SAFETY: setting an option's default takes plain integers and is
     // allowed before mimalloc's initialisation.

@@ -48,8 +48,13 @@ pub struct Claims {
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
     /// Not before, seconds since the Unix epoch; we never write it, but a
-    /// token that has it must have it as an integer in the past.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// token that has it must have it as an integer in the past (`null` is
+    /// refused, not read as absent).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_number"
+    )]
     pub nbf: Option<u64>,
     /// Issuer; must equal the configured issuer.
     pub iss: String,
@@ -184,7 +189,7 @@ impl JwtKeys {
             .decode(header)
             .map_err(|_| TokenError::Invalid)?;
         let header: TokenHeader<'_> = json_object(&header_json)?;
-        if header.crit.is_some() || header.b64.is_some() {
+        if header.crit.0 || header.b64.0 {
             return Err(TokenError::Invalid);
         }
         let key = self
@@ -224,13 +229,30 @@ impl JwtKeys {
     }
 }
 
-/// Reads a header or claims set, which must be a JSON object: serde would
-/// also fill a struct from an array, by position.
+/// Reads a header or claims set, which must be a JSON object (serde would
+/// also fill a struct from an array, by position) in UTF-8 throughout
+/// (serde skips the members we do not read without looking at their bytes).
 fn json_object<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, TokenError> {
-    if json.trim_ascii_start().first() != Some(&b'{') {
+    if json.trim_ascii_start().first() != Some(&b'{') || std::str::from_utf8(json).is_err() {
         return Err(TokenError::Invalid);
     }
     serde_json::from_slice(json).map_err(|_| TokenError::Invalid)
+}
+
+/// An optional claim that, when there, must be a number: `null` is an error.
+fn present_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(d).map(Some)
+}
+
+/// Whether a header member is there at all, whatever its value (`null`
+/// included).
+#[derive(Default)]
+struct Member(bool);
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Self(true))
+    }
 }
 
 /// What verification reads of a token's header. Other members are ignored,
@@ -241,9 +263,9 @@ struct TokenHeader<'a> {
     #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
     #[serde(default)]
-    crit: Option<IgnoredAny>,
+    crit: Member,
     #[serde(default)]
-    b64: Option<IgnoredAny>,
+    b64: Member,
 }
 
 /// Seconds since the Unix epoch.
@@ -440,6 +462,46 @@ mod tests {
             &token[token.find('.').unwrap()..]
         );
         assert_eq!(keys.verify(&forged), Err(TokenError::Invalid));
+    }
+
+    /// Found by an attack run on the first version of this verifier: each of
+    /// these was signed with our key and accepted, and jsonwebtoken refused it.
+    #[test]
+    fn null_or_non_utf8_members_are_refused() {
+        let keys = keys();
+        let mut claims = claims_json(60, "authbridge", "authbridge");
+        claims["nbf"] = serde_json::Value::Null;
+        assert_eq!(
+            keys.verify(&sign(&claims)),
+            Err(TokenError::Invalid),
+            "nbf: null"
+        );
+        for header in [
+            serde_json::json!({"alg": "HS256", "b64": null}),
+            serde_json::json!({"alg": "HS256", "crit": null}),
+        ] {
+            assert_eq!(
+                keys.verify(&with_header(&header)),
+                Err(TokenError::Invalid),
+                "{header}"
+            );
+        }
+        // A header member we do not read, holding a byte that is not UTF-8.
+        let mut header = br#"{"alg":"HS256","zz":""#.to_vec();
+        header.extend_from_slice(b"\xff\"}");
+        let claims = claims_json(60, "authbridge", "authbridge").to_string();
+        let input = format!("{}.{}", B64.encode(&header), B64.encode(claims));
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).unwrap();
+        assert_eq!(
+            keys.verify(&format!("{input}.{signature}")),
+            Err(TokenError::Invalid)
+        );
+        // The control: a valid nbf in the past passes.
+        let mut claims = claims_json(60, "authbridge", "authbridge");
+        claims["nbf"] = claims["iat"].clone();
+        assert!(keys.verify(&sign(&claims)).is_ok());
     }
 
     #[test]
