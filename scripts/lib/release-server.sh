@@ -66,6 +66,23 @@ start_server() {
     READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
 }
 
+# wait_idle: waits (up to 120 s) until the server has used under 5% of a core
+# for one second, and sets SETTLED_S to the seconds it took. Over a freshly
+# seeded store SurrealKV compacts in the background for a few seconds after
+# opening; measurements taken during that share the cores with it.
+wait_idle() {
+    local ticks_per_s waited=0 before after
+    ticks_per_s=$(getconf CLK_TCK)
+    while [ "$waited" -lt 120 ]; do
+        before=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+        sleep 1
+        waited=$((waited + 1))
+        after=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+        [ $(( (after - before) * 20 )) -lt "$ticks_per_s" ] && break
+    done
+    SETTLED_S=$waited
+}
+
 stop_server() {
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
