@@ -446,9 +446,10 @@ mod ssr {
 
     /// The client address of this request (unspecified if unknown).
     fn request_ip() -> IpAddr {
-        use_context::<Parts>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |parts| {
+        with_context::<Parts, _>(|parts| {
             crate::security::client_ip::of_or_unspecified(&parts.extensions)
         })
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
     }
 
     /// The refresh cookie of this request and where the request came from.

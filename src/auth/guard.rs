@@ -449,9 +449,13 @@ fn put_cookies_first(response: &mut Response, cookies: Vec<Cookie<'static>>) {
 /// The session recorded by [`session_layer`] for the request being served
 /// (SSR or server function). Anonymous if the layer did not run.
 pub fn current_session() -> Session {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Session>().cloned())
-        .unwrap_or(Session::Anonymous(LoginReason::Required))
+    // `with_context` borrows the request's parts; `use_context` would clone
+    // them (every header and extension) on each page.
+    leptos::prelude::with_context::<axum::http::request::Parts, _>(|parts| {
+        parts.extensions.get::<Session>().cloned()
+    })
+    .flatten()
+    .unwrap_or(Session::Anonymous(LoginReason::Required))
 }
 
 /// The query of the refresh route.

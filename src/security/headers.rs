@@ -25,7 +25,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use leptos::nonce::Nonce;
-use leptos::prelude::{provide_context, use_context};
+use leptos::prelude::{provide_context, with_context};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::SecurityPolicy;
@@ -112,8 +112,10 @@ where
 /// this request, in place of the one Leptos made itself, so the inline
 /// scripts carry the nonce the header allows.
 pub fn provide_request_nonce() {
-    let nonce = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+    let nonce = with_context::<axum::http::request::Parts, _>(|parts| {
+        parts.extensions.get::<Nonce>().cloned()
+    })
+    .flatten();
     if let Some(nonce) = nonce {
         provide_context(nonce);
     }
