@@ -26,7 +26,7 @@ use crate::auth::refresh::{SessionSettings, Sessions, purge_forever};
 use crate::auth::revocations::Revocations;
 use crate::config::{ConfigError, SecretSource, Settings};
 use crate::db::{Store, StoreError};
-use crate::security::rate_limit::RateLimits;
+use crate::security::rate_limit::{LimitClock, RateLimits};
 use crate::security::{self, SecurityConfigError, SecurityPolicy};
 
 /// Everything a request handler needs. Cloned several times per request
@@ -111,6 +111,15 @@ impl AppState {
     /// Checks the settings, opens the store and builds the keys: every fault
     /// in configuration shows here, before the first request.
     pub async fn build(settings: &Settings, leptos: LeptosOptions) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, leptos, &LimitClock::system()).await
+    }
+
+    /// [`Self::build`] with the rate limits on `clock` (tests move a manual one).
+    pub async fn build_with_clock(
+        settings: &Settings,
+        leptos: LeptosOptions,
+        clock: &LimitClock,
+    ) -> Result<Self, StartupError> {
         let (secret, source) = settings.signing_secret()?;
         if source == SecretSource::Generated {
             tracing::warn!(
@@ -169,7 +178,7 @@ impl AppState {
             public_origin,
             redirect_origins: settings.redirect_origins.clone().into(),
             security: Arc::new(security),
-            limits: settings.security.rate_limits(),
+            limits: settings.security.rate_limits(clock),
         })))
     }
 }

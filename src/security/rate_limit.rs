@@ -27,9 +27,9 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::{Clock, FakeRelativeClock};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::StateStore;
@@ -170,14 +170,52 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<Probe<K>> for PeekableStore
 
 /// One bucket per key that fills with counted events (failures): asking
 /// whether a key is locked costs nothing and changes nothing.
-pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+pub struct KeyedLimiter<K: Hash + Eq + Clone, C: Clock = LimitClock> {
     limiter: RateLimiter<Probe<K>, PeekableStore<K>, C, NoOpMiddleware<C::Instant>>,
 }
 
-impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
-    /// A limiter for `limit` on the system clock.
-    pub fn new(limit: Limit) -> Self {
-        Self::with_clock(limit, DefaultClock::default())
+/// The clock the server's limits run on: the system's monotonic clock, or
+/// one that moves only when told, so that tests of the limits do not depend
+/// on how fast the machine happens to run them.
+#[derive(Debug, Clone)]
+pub struct LimitClock(Ticking);
+
+#[derive(Debug, Clone)]
+enum Ticking {
+    /// Time since the limits were made.
+    System(Instant),
+    /// Time a test moves with [`LimitClock::advance`].
+    Manual(FakeRelativeClock),
+}
+
+impl LimitClock {
+    /// The system's monotonic clock (what the server uses).
+    pub fn system() -> Self {
+        Self(Ticking::System(Instant::now()))
+    }
+
+    /// A clock standing still until [`Self::advance`] moves it; clones share it.
+    pub fn manual() -> Self {
+        Self(Ticking::Manual(FakeRelativeClock::default()))
+    }
+
+    /// Moves a [`Self::manual`] clock forward; the system clock moves by itself
+    /// and ignores this.
+    pub fn advance(&self, by: Duration) {
+        if let Ticking::Manual(clock) = &self.0 {
+            clock.advance(by);
+        }
+    }
+}
+
+impl Clock for LimitClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        match &self.0 {
+            Ticking::System(start) => Nanos::from(start.elapsed()),
+            Ticking::Manual(clock) => clock.now(),
+        }
     }
 }
 
@@ -264,13 +302,18 @@ impl fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
-    /// Limits enforcing `settings`.
+    /// Limits enforcing `settings`, on the system clock.
     pub fn new(settings: LimitSettings) -> Self {
+        Self::with_clock(settings, &LimitClock::system())
+    }
+
+    /// Limits enforcing `settings`, on `clock`.
+    pub fn with_clock(settings: LimitSettings, clock: &LimitClock) -> Self {
         Self(Some(Arc::new(Buckets {
-            login_user_ip: KeyedLimiter::new(settings.login_user_ip),
-            login_user: KeyedLimiter::new(settings.login_user),
-            login_ip: KeyedLimiter::new(settings.login_ip),
-            register_ip: KeyedLimiter::new(settings.register_ip),
+            login_user_ip: KeyedLimiter::with_clock(settings.login_user_ip, clock.clone()),
+            login_user: KeyedLimiter::with_clock(settings.login_user, clock.clone()),
+            login_ip: KeyedLimiter::with_clock(settings.login_ip, clock.clone()),
+            register_ip: KeyedLimiter::with_clock(settings.register_ip, clock.clone()),
         })))
     }
 
@@ -390,6 +433,39 @@ mod tests {
             KeyedLimiter::with_clock(limit(limit_text), clock.clone()),
             clock,
         )
+    }
+
+    #[test]
+    fn the_limits_clock_stands_still_until_moved_and_clones_share_it() {
+        let clock = LimitClock::manual();
+        let limits = RateLimits::with_clock(
+            LimitSettings {
+                login_user_ip: limit("1/1m"),
+                login_user: limit("100/1m"),
+                login_ip: limit("100/1m"),
+                register_ip: limit("1/1m"),
+            },
+            &clock,
+        );
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        limits.login_failed(Some("eve"), ip);
+        assert_eq!(
+            limits.login_locked(Some("eve"), ip),
+            Some(Duration::from_secs(60))
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            limits.login_locked(Some("eve"), ip),
+            Some(Duration::from_secs(60))
+        );
+        clock.clone().advance(Duration::from_secs(60));
+        assert_eq!(limits.login_locked(Some("eve"), ip), None);
+        // The system clock moves by itself and ignores `advance`.
+        let system = LimitClock::system();
+        let before = system.now();
+        system.advance(Duration::from_secs(3600));
+        let moved = Duration::from(system.now()) - Duration::from(before);
+        assert!(moved < Duration::from_secs(60), "{moved:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::limits::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_COOKIE_BYTES, DEFAULT_MAX_HEADER_BYTES, InputLimits,
     MIN_LIMIT_BYTES,
 };
-use super::rate_limit::{Limit, LimitSettings, RateLimits};
+use super::rate_limit::{Limit, LimitClock, LimitSettings, RateLimits};
 use crate::config::Environment;
 
 /// `on` or `off`.
@@ -177,16 +177,19 @@ impl SecuritySettings {
         })
     }
 
-    /// The rate limits as configured (none when switched off).
-    pub fn rate_limits(&self) -> RateLimits {
+    /// The rate limits as configured (none when switched off), on `clock`.
+    pub fn rate_limits(&self, clock: &LimitClock) -> RateLimits {
         match self.rate_limit {
             Switch::Off => RateLimits::off(),
-            Switch::On => RateLimits::new(LimitSettings {
-                login_user_ip: self.login_limit_user_ip,
-                login_user: self.login_limit_user,
-                login_ip: self.login_limit_ip,
-                register_ip: self.register_limit_ip,
-            }),
+            Switch::On => RateLimits::with_clock(
+                LimitSettings {
+                    login_user_ip: self.login_limit_user_ip,
+                    login_user: self.login_limit_user,
+                    login_ip: self.login_limit_ip,
+                    register_ip: self.register_limit_ip,
+                },
+                clock,
+            ),
         }
     }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use authbridge::config::Settings;
+use authbridge::security::rate_limit::LimitClock;
 use authbridge::server::{AppState, router};
 use axum::Router;
 use axum::body::Body;
@@ -37,6 +38,9 @@ pub struct TestApp {
     pub router: Router,
     /// The address requests come from (the TCP peer).
     pub peer: SocketAddr,
+    /// The clock of the brute-force limits: it stands still unless a test
+    /// moves it, so no limit refills while a slow machine runs the test.
+    pub limit_clock: LimitClock,
 }
 
 /// A response read to the end.
@@ -99,7 +103,8 @@ impl TestApp {
         argv.extend_from_slice(extra);
         let settings = Settings::try_parse_from(argv).expect("test settings parse");
         let leptos = LeptosOptions::builder().output_name("authbridge").build();
-        let state = AppState::build(&settings, leptos)
+        let limit_clock = LimitClock::manual();
+        let state = AppState::build_with_clock(&settings, leptos, &limit_clock)
             .await
             .expect("test app builds");
         let router = router(state.clone());
@@ -108,6 +113,7 @@ impl TestApp {
             state,
             router,
             peer,
+            limit_clock,
         }
     }
 
