@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::codec::Json;
 use super::form::{Field, FormError, SubmitButton, last_error};
 use super::session_keeper::{SessionKeeper, leave_when_session_ends};
 use crate::api::{
@@ -21,7 +20,7 @@ pub fn AccountPage() -> impl IntoView {
         Ok(me) => me,
         Err(_) => return view! { <p>"Please log in."</p> }.into_any(),
     };
-    let sessions = Resource::<_, Json>::new_with_options(|| (), |()| list_sessions(), false);
+    let sessions = Resource::new(|| (), |()| list_sessions());
 
     let done = match use_query_map().read_untracked().get("done").as_deref() {
         Some("password") => Some("Your password was changed. Your other sessions were logged out."),

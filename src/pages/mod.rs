@@ -1,7 +1,6 @@
 //! One module per page.
 
 mod account;
-mod codec;
 mod form;
 mod home;
 mod login;
